@@ -1,0 +1,66 @@
+// The embedding API: run one WASI guest with its network policy. The CLI is a thin shell over this.
+import fs from 'node:fs/promises';
+import { NetworkCore } from '../net/core.ts';
+import type { Accounting, Limits, SocketAddress, TcpListener } from '../net/types.ts';
+import { Checker } from '../policy/checker.ts';
+import type { Policy } from '../policy/policy.ts';
+import type { AuditSink, Decision, Request } from '../policy/types.ts';
+import type { Preopen } from '../wasi/p1/context.ts';
+import { createContext, runCommand } from '../wasi/p1/instance.ts';
+import { binaryKind } from './module.ts';
+
+export interface RunOptions {
+  /** argv[0] and the rest, as the guest sees them. */
+  args?: readonly string[];
+  env?: Readonly<Record<string, string>>;
+  /** Directories the guest may use. */
+  preopens?: readonly Preopen[];
+  /** Listening sockets opened for the guest (operator-granted: bind/listen are not asked of the policy,
+   *  accept is). Addresses with port 0 get an ephemeral port; see `onListening`. */
+  listen?: readonly (SocketAddress | { fd: number })[];
+  /** The network policy. Deny everything when absent. */
+  policy: Policy;
+  audit?: AuditSink;
+  limits?: Partial<Limits>;
+  /** The guest's name in audit events. */
+  guest?: string;
+  /** Called once per listener before the guest starts, with the guest fd it got. */
+  onListening?: (address: SocketAddress, fd: number) => void;
+  /** Called for each policy denial. */
+  onDeny?: (req: Request, decision: Decision) => void;
+  stdio?: readonly [number, number, number];
+}
+
+export interface RunResult {
+  exitCode: number;
+  accounting: Accounting;
+}
+
+/** Runs a WASI command (p1 core module) to completion. Rejects with the trap if the guest traps. */
+export async function run(wasm: Uint8Array | string, options: RunOptions): Promise<RunResult> {
+  const bytes = typeof wasm === 'string' ? await fs.readFile(wasm) : wasm;
+  if (binaryKind(bytes) === 'component') {
+    throw new Error('this is a WebAssembly component; wasinet runs WASI preview 1 core modules so far (components are next)');
+  }
+  const module = await WebAssembly.compile(bytes);
+  const guest = options.guest ?? (typeof wasm === 'string' ? wasm : 'guest');
+  const checker = new Checker(options.policy, { guest, audit: options.audit, onDeny: options.onDeny });
+  const network = new NetworkCore({ guest, checker, limits: options.limits });
+  try {
+    const listeners: TcpListener[] = [];
+    for (const spec of options.listen ?? []) listeners.push(await network.adoptListener(spec));
+    const preopens = options.preopens ?? [];
+    const firstListenerFd = 3 + preopens.length;
+    const env: Record<string, string> = { ...options.env };
+    if (listeners.length > 0) {
+      env.LISTEN_FDS ??= String(listeners.length);
+      env.LISTEN_FDS_FIRST_FD ??= String(firstListenerFd);
+    }
+    const ctx = createContext({ args: options.args ?? [guest], env, preopens, listeners, network, stdio: options.stdio });
+    listeners.forEach((l, i) => options.onListening?.(l.localAddress, firstListenerFd + i));
+    const { exitCode } = await runCommand(module, ctx);
+    return { exitCode, accounting: { ...network.accounting } };
+  } finally {
+    network.close();
+  }
+}
