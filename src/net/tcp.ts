@@ -1,0 +1,366 @@
+// TCP over node:net. A connection turns Node's push-style stream into the pull-style read()/write()
+// the ABI bindings need: arriving chunks queue up (pausing the socket past maxBufferedBytes), read()
+// copies out synchronously, write() copies in and reports "would block" instead of buffering without
+// bound. Each object owns one socket slot of its guest and releases it on close(), exactly once.
+import net from 'node:net';
+import type { GuestContext } from './context.ts';
+import { fromNode, policyAddress } from './address.ts';
+import { toNetError } from './errors.ts';
+import { Readiness } from './pollable.ts';
+import { NetError, type ConnectOptions, type ListenOptions, type SocketAddress, type TcpConnection, type TcpListener } from './types.ts';
+
+/** How long a closed connection may keep flushing its unsent bytes before it is torn down. */
+export const LINGER_MS = 30_000;
+/** Floor for a listener's queue of allowed-but-unaccepted connections (beyond it: reset). */
+export const MIN_ACCEPT_QUEUE = 1024;
+
+const noop = (): void => {};
+
+export class TcpConnectionImpl implements TcpConnection {
+  readonly #ctx: GuestContext;
+  readonly #socket: net.Socket;
+  readonly #max: number;
+  readonly localAddress: SocketAddress;
+  readonly remoteAddress: SocketAddress;
+  readonly readable: Readiness;
+  readonly writable: Readiness;
+
+  /** Received chunks; the first is consumed from #headOffset on. */
+  readonly #chunks: Buffer[] = [];
+  #headOffset = 0;
+  #queued = 0;
+  #paused = false;
+  #eof = false;
+  #error: NetError | null = null;
+  #readShut = false;
+  #writeShut = false;
+  #socketClosed = false;
+  #closed = false;
+
+  /** Takes over a connected socket; the caller has already taken this connection's socket slot. */
+  constructor(ctx: GuestContext, socket: net.Socket, local: SocketAddress, remote: SocketAddress, opts: ConnectOptions = {}) {
+    this.#ctx = ctx;
+    this.#socket = socket;
+    this.#max = ctx.limits.maxBufferedBytes;
+    // captured now: Node forgets them once the socket is closed, the guest may still ask
+    this.localAddress = local;
+    this.remoteAddress = remote;
+    this.readable = new Readiness(() => this.#queued > 0 || this.#eof || this.#error !== null || this.#readShut || this.#socketClosed || this.#closed);
+    this.writable = new Readiness(() => this.#writeReady());
+    socket.setNoDelay(opts.noDelay ?? true);
+    if (opts.keepAlive) socket.setKeepAlive(true);
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
+    socket.on('drain', this.#onDrain);
+    socket.resume(); // accepted sockets arrive paused (pauseOnConnect)
+    ctx.track(this);
+  }
+
+  #onData = (chunk: Buffer): void => {
+    if (this.#readShut || this.#closed) return; // shut for reading: discarded, not delivered
+    this.#chunks.push(chunk);
+    this.#queued += chunk.length;
+    this.#ctx.accounting.bytesIn += chunk.length;
+    if (this.#queued >= this.#max && !this.#paused) {
+      this.#paused = true;
+      this.#socket.pause();
+    }
+    this.readable.notify();
+  };
+
+  #onEnd = (): void => {
+    this.#eof = true;
+    this.readable.notify();
+  };
+
+  #onError = (err: Error): void => {
+    if (!this.#error) this.#error = toNetError(err);
+    this.readable.notify();
+    this.writable.notify();
+  };
+
+  #onClose = (): void => {
+    this.#socketClosed = true;
+    this.readable.notify();
+    this.writable.notify();
+  };
+
+  #onDrain = (): void => {
+    this.writable.notify();
+  };
+
+  #writeReady(): boolean {
+    if (this.#error || this.#writeShut || this.#socketClosed || this.#closed) return true; // write() reports it
+    const s = this.#socket;
+    // blocked only when Node promised a 'drain' (writableNeedDrain): a wake-up is then guaranteed
+    return !(s.writableNeedDrain && s.writableLength >= this.#max);
+  }
+
+  get bufferedBytes(): number {
+    return this.#queued;
+  }
+
+  read(dst: Uint8Array, peek = false): number {
+    const queued = this.#queued;
+    if (queued === 0) {
+      if (this.#error) throw this.#error;
+      if (this.#eof || this.#readShut || this.#socketClosed || this.#closed) return 0;
+      return -1;
+    }
+    const want = dst.length < queued ? dst.length : queued;
+    const chunks = this.#chunks;
+    let pos = 0, i = 0, off = this.#headOffset;
+    while (pos < want) {
+      const c = chunks[i]!;
+      const n = Math.min(c.length - off, want - pos);
+      c.copy(dst, pos, off, off + n);
+      pos += n;
+      off += n;
+      if (off === c.length) { i++; off = 0; }
+    }
+    if (!peek) {
+      while (i-- > 0) chunks.shift();
+      this.#headOffset = off;
+      this.#queued = queued - want;
+      // resume at half the limit, not just under it, so a full buffer doesn't flap pause/resume per chunk
+      if (this.#paused && this.#queued <= this.#max >>> 1) {
+        this.#paused = false;
+        this.#socket.resume();
+      }
+    }
+    return want;
+  }
+
+  write(data: Uint8Array): number {
+    if (this.#error) throw this.#error;
+    if (this.#writeShut || this.#socketClosed || this.#closed) throw new NetError('EPIPE', 'socket is shut down for writing');
+    const s = this.#socket;
+    if (data.length === 0 || (s.writableNeedDrain && s.writableLength >= this.#max)) return 0;
+    // the caller's view is guest memory that will change: Node must get its own copy
+    const copy = Buffer.allocUnsafe(data.length);
+    copy.set(data);
+    s.write(copy);
+    this.#ctx.accounting.bytesOut += data.length;
+    return data.length;
+  }
+
+  waitReadable(): Promise<void> {
+    return this.readable.wait();
+  }
+
+  waitWritable(): Promise<void> {
+    return this.writable.wait();
+  }
+
+  shutdown(how: 'read' | 'write' | 'both'): void {
+    if (this.#closed) throw new NetError('ENOTCONN', 'connection closed');
+    if (how !== 'write' && !this.#readShut) {
+      this.#readShut = true;
+      this.#dropReceived();
+      this.readable.notify();
+    }
+    if (how !== 'read' && !this.#writeShut) {
+      this.#writeShut = true;
+      if (!this.#socketClosed) this.#socket.end();
+      this.writable.notify();
+    }
+  }
+
+  setNoDelay(on: boolean): void {
+    if (!this.#socketClosed) this.#socket.setNoDelay(on);
+  }
+
+  setKeepAlive(on: boolean, initialDelayMs?: number): void {
+    if (!this.#socketClosed) this.#socket.setKeepAlive(on, initialDelayMs);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ctx.release();
+    this.#ctx.untrack(this);
+    this.#dropReceived();
+    const s = this.#socket;
+    if (!s.destroyed && !this.#error && s.writableLength > 0) {
+      // like close(2): bytes the guest already wrote still go out, then FIN; bounded by LINGER_MS
+      const timer = setTimeout(() => s.destroy(), LINGER_MS);
+      timer.unref();
+      s.once('close', () => clearTimeout(timer));
+      s.once('finish', () => s.destroy());
+      if (!s.writableEnded) s.end();
+    } else {
+      s.destroy();
+    }
+    this.readable.notify();
+    this.writable.notify();
+  }
+
+  /** Forgets queued input and keeps the socket flowing so that later data is discarded. */
+  #dropReceived(): void {
+    this.#chunks.length = 0;
+    this.#headOffset = 0;
+    this.#queued = 0;
+    if (this.#paused) {
+      this.#paused = false;
+      this.#socket.resume();
+    }
+  }
+}
+
+/** Opens an outbound connection to an IP literal (no name resolution here). The caller has judged the
+ *  connect and taken the slot. */
+export function connect(ctx: GuestContext, remote: SocketAddress, opts: ConnectOptions = {}): Promise<TcpConnectionImpl> {
+  return new Promise<TcpConnectionImpl>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    let socket: net.Socket;
+    const pending = { close: (): void => fail(new NetError('ECONNABORTED', 'network closed')) };
+    const settle = (): void => {
+      if (timer) clearTimeout(timer);
+      ctx.untrack(pending);
+      socket.off('error', fail);
+    };
+    function fail(err: unknown): void {
+      settle();
+      socket.on('error', noop); // destroy may still emit
+      socket.destroy();
+      reject(toNetError(err));
+    }
+    try {
+      socket = net.connect({
+        host: remote.address, port: remote.port, family: remote.family,
+        allowHalfOpen: true, autoSelectFamily: false, noDelay: opts.noDelay ?? true,
+      });
+    } catch (err) {
+      reject(toNetError(err, 'EINVAL'));
+      return;
+    }
+    socket.once('error', fail);
+    ctx.track(pending);
+    if (opts.timeoutMs !== undefined) {
+      timer = setTimeout(() => fail(new NetError('ETIMEDOUT', `connect timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs);
+    }
+    socket.once('connect', () => {
+      settle();
+      const local = fromNode(socket.localAddress, socket.localPort, socket.localFamily);
+      resolve(new TcpConnectionImpl(ctx, socket, local, { ...remote }, opts));
+    });
+  });
+}
+
+interface Queued {
+  socket: net.Socket;
+  local: SocketAddress;
+  remote: SocketAddress;
+}
+
+export class TcpListenerImpl implements TcpListener {
+  readonly #ctx: GuestContext;
+  readonly #server: net.Server;
+  readonly #cap: number;
+  readonly #queue: Queued[] = [];
+  #local: SocketAddress = { address: '0.0.0.0', port: 0, family: 4 };
+  #closed = false;
+  #serverClosed = false;
+  readonly acceptable: Readiness;
+
+  /** Listens on `spec` (an address, port 0 allowed, or an inherited fd). The caller has judged
+   *  bind/listen (or the operator granted it) and taken the slot. */
+  static async open(ctx: GuestContext, spec: SocketAddress | { fd: number }, opts: ListenOptions = {}): Promise<TcpListenerImpl> {
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
+    const listener = new TcpListenerImpl(ctx, server, Math.max(opts.backlog ?? 0, MIN_ACCEPT_QUEUE));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        const listening = (): void => {
+          server.off('error', reject);
+          resolve();
+        };
+        if ('fd' in spec) {
+          server.listen({ fd: spec.fd }, listening); // the handle form: an already bound socket
+          return;
+        }
+        const options: net.ListenOptions = { host: spec.address, port: spec.port, exclusive: true };
+        if (opts.ipv6Only !== undefined) options.ipv6Only = opts.ipv6Only;
+        if (opts.backlog !== undefined) options.backlog = opts.backlog;
+        server.listen(options, listening);
+      });
+      const a = server.address();
+      // an inherited fd could be a Unix socket: peers without an IP address can't be judged
+      if (a === null || typeof a === 'string') throw new NetError('EINVAL', 'not a TCP listening socket');
+      listener.#local = fromNode(a.address, a.port, a.family);
+    } catch (err) {
+      server.close();
+      throw toNetError(err, 'EINVAL');
+    }
+    server.on('error', noop); // accept(2) hiccups after listening (EMFILE...) are not fatal to the listener
+    ctx.track(listener);
+    return listener;
+  }
+
+  private constructor(ctx: GuestContext, server: net.Server, cap: number) {
+    this.#ctx = ctx;
+    this.#server = server;
+    this.#cap = cap;
+    this.acceptable = new Readiness(() => this.#queue.length > 0 || this.#closed || this.#serverClosed);
+    server.on('connection', this.#onConnection);
+    server.on('close', () => {
+      this.#serverClosed = true;
+      this.acceptable.notify();
+    });
+  }
+
+  get localAddress(): SocketAddress {
+    return this.#local;
+  }
+
+  #onConnection = (socket: net.Socket): void => {
+    socket.on('error', noop); // queued sockets have no other listener yet
+    const peer = socket.remoteAddress, port = socket.remotePort;
+    if (this.#closed || peer === undefined || port === undefined) {
+      socket.destroy();
+      return;
+    }
+    // judged on arrival, before a single byte is read (pauseOnConnect): denied peers never get queued
+    if (!this.#ctx.allows({ direction: 'accept', transport: 'tcp', address: policyAddress(peer), port })) {
+      socket.resetAndDestroy();
+      return;
+    }
+    if (this.#queue.length >= this.#cap) {
+      socket.resetAndDestroy();
+      return;
+    }
+    this.#queue.push({
+      socket,
+      local: fromNode(socket.localAddress, socket.localPort, socket.localFamily),
+      remote: fromNode(peer, port, socket.remoteFamily),
+    });
+    this.acceptable.notify();
+  };
+
+  accept(): TcpConnectionImpl | null {
+    if (this.#closed || this.#serverClosed) throw new NetError('EINVAL', 'listener closed');
+    const q = this.#queue[0];
+    if (!q) return null;
+    this.#ctx.acquire(); // EMFILE leaves the connection queued
+    this.#queue.shift();
+    this.#ctx.accounting.connectionsOpened++;
+    return new TcpConnectionImpl(this.#ctx, q.socket, q.local, q.remote);
+  }
+
+  waitAcceptable(): Promise<void> {
+    return this.acceptable.wait();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ctx.release();
+    this.#ctx.untrack(this);
+    this.#server.close();
+    for (const q of this.#queue) q.socket.destroy();
+    this.#queue.length = 0;
+    this.acceptable.notify();
+  }
+}
