@@ -37,8 +37,8 @@ export interface RunResult {
 }
 
 /** Runs a WASI command (p1 core module) to completion. Rejects with the trap if the guest traps. */
-export async function run(wasm: Uint8Array | string, options: RunOptions): Promise<RunResult> {
-  const bytes = typeof wasm === 'string' ? await fs.readFile(wasm) : wasm;
+export async function run(wasm: Uint8Array<ArrayBuffer> | string, options: RunOptions): Promise<RunResult> {
+  const bytes: Uint8Array<ArrayBuffer> = typeof wasm === 'string' ? new Uint8Array(await fs.readFile(wasm)) : wasm;
   if (binaryKind(bytes) === 'component') {
     throw new Error('this is a WebAssembly component; wasinet runs WASI preview 1 core modules so far (components are next)');
   }

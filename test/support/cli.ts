@@ -47,7 +47,7 @@ export class CliProcess {
   readonly timeoutMs: number;
   #stdout: Buffer[] = [];
   #stderr = '';
-  #stderrWaiters = new Set<() => void>();
+  #waiters = new Set<() => void>();
   #exit: Promise<ExitResult>;
   #exited: ExitResult | undefined;
 
@@ -62,11 +62,14 @@ export class CliProcess {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     live.add(this.child);
-    this.child.stdout!.on('data', (d: Buffer) => this.#stdout.push(d));
+    this.child.stdout!.on('data', (d: Buffer) => {
+      this.#stdout.push(d);
+      for (const w of [...this.#waiters]) w();
+    });
     this.child.stderr!.setEncoding('utf8');
     this.child.stderr!.on('data', (d: string) => {
       this.#stderr += d;
-      for (const w of [...this.#stderrWaiters]) w();
+      for (const w of [...this.#waiters]) w();
     });
     this.child.stdin!.on('error', () => { /* child may exit before reading stdin */ });
     if (opts.stdin !== undefined) this.child.stdin!.end(opts.stdin);
@@ -77,7 +80,7 @@ export class CliProcess {
         live.delete(this.child);
         this.#exited = { code, signal, stdout: this.stdout, stderr: this.#stderr };
         resolve(this.#exited);
-        for (const w of [...this.#stderrWaiters]) w();
+        for (const w of [...this.#waiters]) w();
       });
     });
     this.#exit.catch(() => { /* reported by waiters */ });
@@ -93,7 +96,7 @@ export class CliProcess {
     return `wasinet ${this.args.join(' ')}\n--- stderr ---\n${this.#stderr}\n--- stdout ---\n${this.stdout.slice(0, 4000)}`;
   }
 
-  /** Waits until `check()` (re-run at every stderr chunk) returns something other than undefined.
+  /** Waits until `check()` (re-run at every stdout/stderr chunk) returns something other than undefined.
    *  Rejects if the process exits first, or on timeout (the process is then killed). */
   #waitUntil<T>(check: () => T | undefined, what: string, timeoutMs: number): Promise<T> {
     return new Promise((resolve, reject) => {
@@ -110,8 +113,8 @@ export class CliProcess {
           reject(new Error(`process exited (code ${this.#exited.code}, signal ${this.#exited.signal}) while waiting for ${what}\n${this.#describe()}`));
         }
       };
-      const done = () => { clearTimeout(timer); this.#stderrWaiters.delete(waiter); };
-      this.#stderrWaiters.add(waiter);
+      const done = () => { clearTimeout(timer); this.#waiters.delete(waiter); };
+      this.#waiters.add(waiter);
       waiter();
     });
   }
@@ -125,6 +128,11 @@ export class CliProcess {
       }
       return undefined;
     }, `stderr line ${re}`, timeoutMs);
+  }
+
+  /** Waits until the whole stdout so far matches `re`. */
+  waitForStdout(re: RegExp, timeoutMs = this.timeoutMs): Promise<RegExpMatchArray> {
+    return this.#waitUntil(() => this.stdout.match(re) ?? undefined, `stdout ${re}`, timeoutMs);
   }
 
   /** Waits for `count` "wasinet: listening on ADDR:PORT (fd N)" lines; returns them in order. */

@@ -56,13 +56,21 @@ function writeAtomically(dest: string, bytes: Uint8Array): void {
 
 // One clang at a time per process: each run takes ~500 MB and a core.
 let clangQueue: Promise<unknown> = Promise.resolve();
-let clangReady: Promise<typeof import('@yowasp/clang')> | undefined;
+// The package's .d.ts declares runLLVM but not runClang (which it exports, and documents).
+type Tree = { [name: string]: Tree | string | Uint8Array };
+type Output = (bytes: Uint8Array | null) => void;
+type RunOptions = { stdout?: Output | null; stderr?: Output | null; fetchProgress?: () => void };
+interface Clang {
+  runClang(args: string[], files: Tree, options?: RunOptions): Promise<Tree>;
+  runLLVM(args: string[] | null, files: Tree, options?: RunOptions): Promise<Tree>;
+}
+let clangReady: Promise<Clang> | undefined;
 
-async function loadClang(): Promise<typeof import('@yowasp/clang')> {
+async function loadClang(): Promise<Clang> {
   clangReady ??= (async () => {
-    const mod = await import('@yowasp/clang');
+    const mod = (await import('@yowasp/clang')) as unknown as Clang;
     // The first run fetches the toolchain's resources and would print "fetched N%".
-    await mod.runLLVM(null as unknown as string[], {}, { fetchProgress() {} });
+    await mod.runLLVM(null, {}, { fetchProgress() {} });
     return mod;
   })();
   return clangReady;
@@ -94,13 +102,13 @@ export async function buildC(sourcePath: string, options: BuildCOptions = {}): P
     const name = path.basename(src);
     const diagnostics: Uint8Array[] = [];
     const collect = (b: Uint8Array | null) => { if (b) diagnostics.push(b); };
-    let tree: Record<string, unknown>;
+    let tree: Tree;
     try {
-      tree = (await clang.runClang(
+      tree = await clang.runClang(
         ['clang', ...flags, name, '-o', 'out.wasm'],
         { ...headers, [name]: text },
         { stdout: collect, stderr: collect },
-      )) as Record<string, unknown>;
+      );
     } catch (e) {
       const msg = Buffer.concat(diagnostics).toString('utf8');
       throw new Error(`clang failed for ${path.relative(REPO_ROOT, src)}: ${(e as Error).message}\n${msg}`);
@@ -114,7 +122,7 @@ export async function buildC(sourcePath: string, options: BuildCOptions = {}): P
   });
 }
 
-let wabtReady: Promise<Awaited<ReturnType<typeof import('wabt').default>>> | undefined;
+let wabtReady: ReturnType<typeof import('wabt')> | undefined;
 
 /** Assembles a WAT guest; returns the path of the cached .wasm. Throws with wabt's message. */
 export async function buildWat(sourcePath: string): Promise<string> {
@@ -123,10 +131,7 @@ export async function buildWat(sourcePath: string): Promise<string> {
   const key = sha256(['wat', `wabt@${packageVersion('wabt')}`, text]);
   const dest = path.join(CACHE_DIR, `${key}.wasm`);
   if (fs.existsSync(dest)) return dest;
-  wabtReady ??= (async () => {
-    const mod = (await import('wabt')).default;
-    return mod();
-  })();
+  wabtReady ??= import('wabt').then((m) => m.default());
   const wabt = await wabtReady;
   let bytes: Uint8Array;
   try {

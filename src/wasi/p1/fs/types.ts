@@ -9,7 +9,19 @@ export interface FileFd {
   hostFd: number;
   /** Host path, for diagnostics and for re-stat. */
   hostPath: string;
+  /** The guest's file offset. Node has no lseek, so the offset lives here and reads/writes on
+   *  regular files are positional (pread/pwrite). */
   position: bigint;
+  /** WASI filetype of the open file (regular_file, character_device, ...): only regular files
+   *  are seekable. */
+  filetype: number;
+}
+
+/** A cached listing for fd_readdir, so that paging through a big directory with cookies does not
+ *  re-read it for every page. Refreshed whenever the guest starts over at cookie 0. */
+export interface DirListing {
+  names: Buffer[];
+  types: number[];
 }
 
 export interface DirFd {
@@ -23,6 +35,7 @@ export interface DirFd {
   root: string;
   /** The guest-visible name, for preopens (fd_prestat_dir_name). */
   preopenName?: string;
+  listing?: DirListing;
 }
 
 export interface StdioFd {
