@@ -9,8 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { buildC } from '../../test/support/guests.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const wasm = await buildC(path.join(here, 'echo.c'));
-const audit = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wasinet-example-')), 'audit.jsonl');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasinet-example-'));
+const wasm = path.join(dir, 'echo.wasm');
+fs.copyFileSync(await buildC(path.join(here, 'echo.c')), wasm);
+const audit = path.join(dir, 'audit.jsonl');
 const args = [path.join(here, '../../bin/wasinet.js'), 'run', '--listen', '127.0.0.1:0', '--audit-log', audit, wasm, '1'];
 console.log(`$ wasinet ${args.slice(1).join(' ')}`);
 const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'pipe'] });
