@@ -7,6 +7,7 @@ import type { Policy } from '../policy/policy.ts';
 import type { AuditSink, Decision, Request } from '../policy/types.ts';
 import type { Preopen } from '../wasi/p1/context.ts';
 import { createContext, runCommand } from '../wasi/p1/instance.ts';
+import { closeGuestFiles } from '../wasi/p1/fs/imports.ts';
 import { binaryKind } from './module.ts';
 
 export interface RunOptions {
@@ -58,8 +59,12 @@ export async function run(wasm: Uint8Array<ArrayBuffer> | string, options: RunOp
     }
     const ctx = createContext({ args: options.args ?? [guest], env, preopens, listeners, network, stdio: options.stdio });
     listeners.forEach((l, i) => options.onListening?.(l.localAddress, firstListenerFd + i));
-    const { exitCode } = await runCommand(module, ctx);
-    return { exitCode, accounting: { ...network.accounting } };
+    try {
+      const { exitCode } = await runCommand(module, ctx);
+      return { exitCode, accounting: { ...network.accounting } };
+    } finally {
+      closeGuestFiles(ctx);
+    }
   } finally {
     network.close();
   }

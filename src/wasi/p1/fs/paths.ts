@@ -98,6 +98,7 @@ export function resolvePath(dir: DirFd, guestPath: string, mode: FinalMode): Res
       if (++links > MAX_SYMLINKS) throw new WasiError(errno.loop);
       const target = fs.readlinkSync(host, 'utf8');
       if (target.length === 0) throw new WasiError(errno.noent);
+      if (target.startsWith('/')) throw new WasiError(errno.notcapable);
       if (last && target.endsWith('/')) dirOnly = true;
       const expanded = splitComponents(target);
       // A target of only slashes/dots still resolves (to the link's own directory).
