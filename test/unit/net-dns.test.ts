@@ -2,24 +2,10 @@
 import { describe, it, after, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import dns from 'node:dns';
-import type { Decision, PolicyChecker, Request } from '../../src/policy/types.ts';
+import type { PolicyChecker, Request } from '../../src/policy/types.ts';
+import { FakeChecker } from '../support/fake-checker.ts';
 import { DEFAULT_DNS_TTL_MS, NetError, NetworkCore, normalizeIp, normalizeName } from '../../src/net/index.ts';
 
-class FakeChecker implements PolicyChecker {
-  readonly requests: Request[] = [];
-  readonly pins: { name: string; addresses: string[]; ttlMs: number }[] = [];
-  deny: (r: Request) => boolean;
-  constructor(deny: (r: Request) => boolean = () => false) {
-    this.deny = deny;
-  }
-  check(req: Request): Decision {
-    this.requests.push({ ...req });
-    return this.deny(req) ? { allow: false, rule: 'default deny' } : { allow: true, rule: 'test' };
-  }
-  pin(name: string, addresses: readonly string[], ttlMs: number): void {
-    this.pins.push({ name, addresses: [...addresses], ttlMs });
-  }
-}
 
 const cores: NetworkCore[] = [];
 function makeCore(checker: PolicyChecker): NetworkCore {

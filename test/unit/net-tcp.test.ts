@@ -4,25 +4,10 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Decision, PolicyChecker, Request } from '../../src/policy/types.ts';
+import type { PolicyChecker, Request } from '../../src/policy/types.ts';
+import { FakeChecker } from '../support/fake-checker.ts';
 import { NetError, NetworkCore, type Limits, type TcpConnection, type TcpListener } from '../../src/net/index.ts';
 
-/** Allows everything except what `deny` matches; records every request. */
-class FakeChecker implements PolicyChecker {
-  readonly requests: Request[] = [];
-  readonly pins: { name: string; addresses: string[]; ttlMs: number }[] = [];
-  deny: (r: Request) => boolean;
-  constructor(deny: (r: Request) => boolean = () => false) {
-    this.deny = deny;
-  }
-  check(req: Request): Decision {
-    this.requests.push({ ...req });
-    return this.deny(req) ? { allow: false, rule: 'default deny' } : { allow: true, rule: 'test' };
-  }
-  pin(name: string, addresses: readonly string[], ttlMs: number): void {
-    this.pins.push({ name, addresses: [...addresses], ttlMs });
-  }
-}
 
 const cores: NetworkCore[] = [];
 function makeCore(checker: PolicyChecker = new FakeChecker(), limits?: Partial<Limits>): NetworkCore {

@@ -4,21 +4,10 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Decision, PolicyChecker, Request } from '../../src/policy/types.ts';
+import type { PolicyChecker, Request } from '../../src/policy/types.ts';
+import { FakeChecker } from '../support/fake-checker.ts';
 import { NetError, NetworkCore, type Datagram, type Limits, type UdpSocket } from '../../src/net/index.ts';
 
-class FakeChecker implements PolicyChecker {
-  readonly requests: Request[] = [];
-  deny: (r: Request) => boolean;
-  constructor(deny: (r: Request) => boolean = () => false) {
-    this.deny = deny;
-  }
-  check(req: Request): Decision {
-    this.requests.push({ ...req });
-    return this.deny(req) ? { allow: false, rule: 'default deny' } : { allow: true, rule: 'test' };
-  }
-  pin(): void {}
-}
 
 const cores: NetworkCore[] = [];
 function makeCore(checker: PolicyChecker = new FakeChecker(), limits?: Partial<Limits>): NetworkCore {
