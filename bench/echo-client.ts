@@ -1,7 +1,8 @@
 // Benchmark client, run as its own process (so it can be pinned with taskset). Prints one JSON
 // object on stdout. Modes:
 //   latency    HOST PORT ROUNDS WARMUP         1-byte ping-pong on one connection
-//   bulk       HOST PORT SECONDS CHUNK          stream CHUNK-byte writes, count the echo
+//   bulk       HOST PORT SECONDS CHUNK [WINDOW] stream CHUNK-byte writes (at most WINDOW chunks,
+//                                               default 8, not yet echoed), count the echo
 //   concurrent HOST PORT CONNS SECONDS MSGSIZE  CONNS connections each doing ping-pongs
 import net from 'node:net';
 
@@ -53,11 +54,11 @@ async function latency(rounds: number, warmup: number): Promise<object> {
   return { mode: 'latency', rounds, medianUs: median(xs), p99Us: percentile(xs, 99), meanUs: xs.reduce((a, b) => a + b, 0) / xs.length };
 }
 
-async function bulk(seconds: number, chunkSize: number): Promise<object> {
+async function bulk(seconds: number, chunkSize: number, window: number): Promise<object> {
   const sock = await connect();
   const chunk = Buffer.alloc(chunkSize);
   for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 31 + 7) & 0xff;
-  const MAX_OUTSTANDING = 8 * chunkSize;
+  const MAX_OUTSTANDING = window * chunkSize;
   let sent = 0, received = 0, counted = 0;
   let measuring = false, stopping = false;
   let tStart = 0, tEnd = 0;
@@ -86,7 +87,7 @@ async function bulk(seconds: number, chunkSize: number): Promise<object> {
   await done;
   if (received !== sent) throw new Error(`echoed ${received} of ${sent} bytes`);
   const elapsed = (tEnd - tStart) / 1000;
-  return { mode: 'bulk', chunk: chunkSize, bytes: counted, seconds: elapsed, MBps: counted / elapsed / 1e6 };
+  return { mode: 'bulk', chunk: chunkSize, window, bytes: counted, seconds: elapsed, MBps: counted / elapsed / 1e6 };
 }
 
 async function concurrent(conns: number, seconds: number, msgSize: number): Promise<object> {
@@ -126,7 +127,7 @@ let result: object;
 const nums = rest.map(Number);
 switch (mode) {
   case 'latency': result = await latency(nums[0] ?? 20_000, nums[1] ?? 2000); break;
-  case 'bulk': result = await bulk(nums[0] ?? 2, nums[1] ?? 65536); break;
+  case 'bulk': result = await bulk(nums[0] ?? 2, nums[1] ?? 65536, nums[2] ?? 8); break;
   case 'concurrent': result = await concurrent(nums[0] ?? 200, nums[1] ?? 2, nums[2] ?? 32); break;
   default:
     process.stderr.write('usage: echo-client.ts latency|bulk|concurrent HOST PORT ...\n');

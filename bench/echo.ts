@@ -65,6 +65,8 @@ interface Scenario {
   guest: 'c/echo-blocking.c' | 'c/echo-poll.c';
   pinned: boolean;
   clientArgs: string[];
+  /** Guest arguments; a guest given a connection count exits by itself and prints statistics. */
+  guestArgs?: string[];
   metric: (r: Record<string, number>) => number;
 }
 
@@ -83,14 +85,14 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'concurrent', unit: 'rt/s', better: 'higher', target: 0.5, guest: 'c/echo-poll.c', pinned: false,
-    clientArgs: ['concurrent', '200', String(Q ? 1 : 2.5), '32'], metric: (r) => r.rtps!,
+    clientArgs: ['concurrent', '200', String(Q ? 1 : 2.5), '32'], guestArgs: ['200'], metric: (r) => r.rtps!,
   },
 ];
 
 const pin = (pinned: boolean): string[] => (pinned ? ['taskset', '-c', '0'] : []);
 
-/** A server process and its port. */
-interface Server { port: number; stop(): Promise<void> }
+/** A server process and its port. stop() returns the guest's closing statistics, if it printed any. */
+interface Server { port: number; stop(): Promise<string | undefined> }
 
 async function startNative(pinned: boolean): Promise<Server> {
   const cmd = [...pin(pinned), process.execPath, NATIVE, '127.0.0.1', '0'];
@@ -109,17 +111,25 @@ async function startNative(pinned: boolean): Promise<Server> {
   return {
     port,
     stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
+      if (child.exitCode !== null || child.signalCode !== null) return resolve(undefined);
+      child.once('exit', () => resolve(undefined));
       child.kill('SIGKILL');
     }),
   };
 }
 
-async function startWasinet(guest: string, pinned: boolean): Promise<Server> {
-  const proc = new CliProcess(['run', '--listen', '127.0.0.1:0', guest], { wrapper: pin(pinned), timeoutMs: 30_000 });
+async function startWasinet(guest: string, pinned: boolean, guestArgs: string[] = []): Promise<Server> {
+  const proc = new CliProcess(['run', '--listen', '127.0.0.1:0', guest, ...guestArgs], { wrapper: pin(pinned), timeoutMs: 30_000 });
   const [l] = await proc.listening(1);
-  return { port: l!.port, stop: async () => { await proc.stop(); } };
+  return {
+    port: l!.port,
+    stop: async () => {
+      // A guest with a connection count exits once the client has closed them all.
+      if (guestArgs.length) await proc.exit(10_000).catch(() => undefined);
+      const res = await proc.stop();
+      return res.stdout.match(/polls (\d+), events (\d+)/)?.[0];
+    },
+  };
 }
 
 function runClient(clientArgs: string[], port: number, pinned: boolean): Promise<Record<string, number>> {
@@ -148,6 +158,8 @@ function median(xs: number[]): number {
 interface Row {
   scenario: string; unit: string; native: number; wasinet: number; ratio: number;
   target?: string; pass?: boolean; nativeRuns: number[]; wasinetRuns: number[];
+  /** Guest statistics per wasinet run (echo-poll: poll() calls and ready fds returned). */
+  guestStats?: string[];
 }
 
 const rows: Row[] = [];
@@ -162,16 +174,23 @@ for (const sc of SCENARIOS) {
   }
   const nativeRuns: number[] = [];
   const wasinetRuns: number[] = [];
+  const guestStats: string[] = [];
   for (let round = 0; round < args.rounds; round++) {
     for (const side of ['native', 'wasinet'] as const) {
-      const server = side === 'native' ? await startNative(sc.pinned) : await startWasinet(guests.get(sc.guest)!, sc.pinned);
+      const server = side === 'native' ? await startNative(sc.pinned) : await startWasinet(guests.get(sc.guest)!, sc.pinned, sc.guestArgs);
+      let stats: string | undefined;
       try {
         const r = await runClient(sc.clientArgs, server.port, sc.pinned);
         const v = sc.metric(r);
         (side === 'native' ? nativeRuns : wasinetRuns).push(v);
         process.stderr.write(`${sc.name} round ${round + 1}/${args.rounds} ${side}: ${fmt(v)} ${sc.unit}\n`);
       } finally {
-        await server.stop();
+        stats = await server.stop();
+      }
+      if (stats) {
+        const m = stats.match(/polls (\d+), events (\d+)/)!;
+        guestStats.push(stats);
+        process.stderr.write(`  guest: ${stats} (${(Number(m[2]) / Number(m[1])).toFixed(2)} ready fds per poll)\n`);
       }
     }
   }
@@ -179,6 +198,7 @@ for (const sc of SCENARIOS) {
   const wasinet = median(wasinetRuns);
   const ratio = wasinet / native;
   const row: Row = { scenario: sc.name, unit: sc.unit, native, wasinet, ratio, nativeRuns, wasinetRuns };
+  if (guestStats.length) row.guestStats = guestStats;
   if (sc.target !== undefined) {
     row.target = `${sc.better === 'lower' ? '≤' : '≥'} ${sc.target}×`;
     row.pass = sc.better === 'lower' ? ratio <= sc.target : ratio >= sc.target;
