@@ -22,25 +22,25 @@ const monotonicNow = (): bigint => process.hrtime.bigint();
 const realtimeNow = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
 function readSubs(ctx: P1Context, inPtr: number, n: number): Sub[] {
-  const mem = ctx.mem;
-  mem.check(inPtr, n * SUB_SIZE);
+  ctx.mem.check(inPtr, n * SUB_SIZE);
+  const v = ctx.mem.view; // one bounds check above covers every read below
   const now = monotonicNow();
   const subs: Sub[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const p = inPtr + i * SUB_SIZE;
-    const userdata = mem.u64(p);
-    const type = mem.u8(p + 8);
+    const userdata = v.getBigUint64(p, true);
+    const type = v.getUint8(p + 8);
     if (type === eventtype.clock) {
-      const id = mem.u32(p + 16);
-      const timeout = mem.u64(p + 24);
-      const abs = (mem.u16(p + 40) & subclockflags.subscription_clock_abstime) !== 0;
+      const id = v.getUint32(p + 16, true);
+      const timeout = v.getBigUint64(p + 24, true);
+      const abs = (v.getUint16(p + 40, true) & subclockflags.subscription_clock_abstime) !== 0;
       let deadline: bigint;
       if (id === clockid.realtime) deadline = abs ? now + (timeout - realtimeNow()) : now + timeout;
       else if (id === clockid.monotonic || id === clockid.process_cputime_id || id === clockid.thread_cputime_id) deadline = abs ? timeout : now + timeout;
       else throw new WasiError(errno.inval);
       subs[i] = { userdata, type, deadline, fd: -1 };
     } else if (type === eventtype.fd_read || type === eventtype.fd_write) {
-      subs[i] = { userdata, type, deadline: 0n, fd: mem.u32(p + 16) };
+      subs[i] = { userdata, type, deadline: 0n, fd: v.getUint32(p + 16, true) };
     } else {
       throw new WasiError(errno.inval);
     }
@@ -65,12 +65,12 @@ function fdState(ctx: P1Context, sub: Sub): FdState {
   return { pollable: null, error: 0 };
 }
 
-function writeEvent(ctx: P1Context, outPtr: number, i: number, sub: Sub, error: number, conn?: TcpConnection): void {
+/** Writes event `i`; the caller checked the whole event array once. */
+function writeEvent(v: DataView, outPtr: number, i: number, sub: Sub, error: number, conn?: TcpConnection): void {
   const p = outPtr + i * EVENT_SIZE;
-  const mem = ctx.mem;
-  mem.setU64(p, sub.userdata);
-  mem.setU16(p + 8, error);
-  mem.setU8(p + 10, sub.type);
+  v.setBigUint64(p, sub.userdata, true);
+  v.setUint16(p + 8, error, true);
+  v.setUint8(p + 10, sub.type);
   let nbytes = 0;
   let flags = 0;
   if (conn && sub.type === eventtype.fd_read && error === 0) {
@@ -78,23 +78,24 @@ function writeEvent(ctx: P1Context, outPtr: number, i: number, sub: Sub, error: 
     // A readable socket with nothing buffered has reached its end (or an error): report the hang-up.
     if (nbytes === 0) flags = eventrwflags.fd_readwrite_hangup;
   }
-  mem.setU64(p + 16, BigInt(nbytes));
-  mem.setU16(p + 24, flags);
+  v.setBigUint64(p + 16, BigInt(nbytes), true);
+  v.setUint16(p + 24, flags, true);
 }
 
 /** One scan: writes an event for every ready subscription; returns how many. */
 function scan(ctx: P1Context, subs: Sub[], states: (FdState | undefined)[], outPtr: number): number {
   let count = 0;
   let now = -1n;
+  const v = ctx.mem.view;
   for (let i = 0; i < subs.length; i++) {
     const sub = subs[i]!;
     if (sub.type === eventtype.clock) {
       if (now < 0n) now = monotonicNow();
-      if (sub.deadline <= now) writeEvent(ctx, outPtr, count++, sub, 0);
+      if (sub.deadline <= now) writeEvent(v, outPtr, count++, sub, 0);
       continue;
     }
     const st = states[i]!;
-    if (st.pollable === null || st.pollable.ready) writeEvent(ctx, outPtr, count++, sub, st.error, st.conn);
+    if (st.pollable === null || st.pollable.ready) writeEvent(v, outPtr, count++, sub, st.error, st.conn);
   }
   return count;
 }
@@ -128,10 +129,16 @@ async function waitAndScan(ctx: P1Context, subs: Sub[], states: (FdState | undef
   for (;;) {
     await new Promise<void>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
+      let woken = false;
       const wake = () => {
+        if (woken) return;
+        woken = true;
         if (timer) clearTimeout(timer);
         for (const p of pollables) p.unsubscribe(wake);
-        resolve();
+        // With many sockets watched, resume after this turn's other I/O callbacks have run, so one
+        // poll returns every socket that became ready together instead of one per stack switch.
+        if (pollables.length > 1) setImmediate(resolve);
+        else resolve();
       };
       for (const p of pollables) p.subscribe(wake);
       if (earliest >= 0n) {
