@@ -6,8 +6,11 @@ if (major < 24) {
   process.exit(1);
 }
 const { existsSync } = await import('node:fs');
-const built = new URL('../dist/cli/main.js', import.meta.url);
-// A checkout without a build runs the TypeScript sources directly (Node strips the types).
-const entry = existsSync(built) ? built : new URL('../src/cli/main.ts', import.meta.url);
+// In a checkout, run the TypeScript sources directly (Node strips the types), so a stale build can
+// never stand in for them; an installed package (under node_modules, where Node won't strip types)
+// runs its build.
+const source = new URL('../src/cli/main.ts', import.meta.url);
+const installed = import.meta.url.includes('/node_modules/');
+const entry = !installed && existsSync(source) ? source : new URL('../dist/cli/main.js', import.meta.url);
 const { main } = await import(entry.href);
 process.exitCode = await main(process.argv.slice(2));

@@ -103,7 +103,11 @@ async function runCommand(argv: string[]): Promise<number> {
   if (!modulePath) throw new UsageError('missing module: wasinet run [flags] module.wasm [args...]');
   const cfg = configure(flags);
   // A --listen address is the operator's grant: it implies the matching listen grant.
-  const policy = policyFromFlags(flags, cfg.listen.filter((l): l is SocketAddress => 'address' in l));
+  const policy = policyFromFlags(
+    flags,
+    cfg.listen.filter((l): l is SocketAddress => 'address' in l),
+    flags.some((f) => f.name === '--inherit-listen-fds'),
+  );
   const audit = cfg.auditLog ? new FileAuditLog(cfg.auditLog) : undefined;
   try {
     const result = await run(modulePath, {

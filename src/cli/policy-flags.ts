@@ -14,10 +14,13 @@ export const POLICY_FLAGS: Record<string, FlagSpec> = {
   '--policy': { arity: 'required', value: 'FILE', help: 'read rules from a JSON policy file' },
 };
 
-/** Builds the guest's policy from the flags; each `--listen` address adds its listen grant. */
-export function policyFromFlags(flags: readonly ParsedFlag[], listen: readonly SocketAddress[]): Policy {
+/** Builds the guest's policy from the flags. Each `--listen` address adds its listen grant; sockets
+ *  inherited from systemd add only what a listen grant implies for accept (any peer, unless
+ *  `--allow-accept` narrows it), since their addresses are the operator's business. */
+export function policyFromFlags(flags: readonly ParsedFlag[], listen: readonly SocketAddress[], inherited: boolean): Policy {
   const b = new PolicyBuilder();
   for (const f of flags) if (f.name in POLICY_FLAGS) b.flag(f.name, f.value);
   for (const addr of listen) b.entries.push(...parsePolicyFlag('--allow-listen', formatAddress(addr), '--listen'));
+  if (inherited) b.entries.push(...parsePolicyFlag('--allow-listen', '*', '--inherit-listen-fds').filter((e) => e.impliedAccept));
   return b.build();
 }

@@ -1,6 +1,7 @@
 // Runs `node bin/wasinet.js run ...` in tests: collects stdout/stderr, waits for listener
 // announcements, waits for exit with a timeout (killing the child and failing on timeout).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { after } from 'node:test';
 import path from 'node:path';
 import { REPO_ROOT } from './guests.ts';
 
@@ -35,11 +36,15 @@ export interface Listening {
 const LISTEN_RE = /^wasinet: listening on (\[[^\]]+\]|[^\s\[\]]+):(\d+) \(fd (\d+)\)\s*$/;
 
 const live = new Set<ChildProcess>();
-process.on('exit', () => {
+function killAll(): void {
   for (const c of live) {
     try { c.kill('SIGKILL'); } catch { /* gone */ }
   }
-});
+}
+process.on('exit', killAll);
+// A failed or timed-out test may leave its child running; its pipes would keep the test file alive
+// until the runner's own timeout. Reap them when the file's tests are done.
+after(killAll);
 
 export class CliProcess {
   readonly child: ChildProcess;
