@@ -18,13 +18,14 @@ const RUN_FLAGS: Record<string, FlagSpec> = {
   '--audit-log': { arity: 'required', value: 'FILE', help: 'append one JSON line per policy decision to FILE' },
   '--max-sockets': { arity: 'required', value: 'N', help: 'open sockets per guest (default 1024)' },
   '--max-buffer': { arity: 'required', value: 'BYTES', help: 'bytes buffered per socket and direction (default 1048576)' },
-  '--verbose': { arity: 'none', help: 'print the network accounting when the guest exits' },
+  '--cache-dir': { arity: 'required', value: 'DIR', help: 'where transpiled components are cached (default ~/.cache/wasinet)' },
+  '--verbose': { arity: 'none', help: 'print diagnostics (transpile cache misses) and the network accounting at exit' },
   '--help': { arity: 'none', help: 'show this help' },
 };
 
 const USAGE = `usage: wasinet run [flags] module.wasm [args...]
 
-Runs a WASI preview 1 command. Nothing on the network is reachable unless a flag grants it.
+Runs a WASI command: a preview 1 core module or a WASI 0.2 component. Nothing on the network is reachable unless a flag grants it.
 
 flags:
 ${helpText(RUN_FLAGS)}
@@ -61,6 +62,7 @@ interface RunConfig {
   auditLog?: string;
   limits: { maxSockets?: number; maxBufferedBytes?: number };
   verbose: boolean;
+  cacheDir?: string;
 }
 
 function configure(flags: ParsedFlag[]): RunConfig {
@@ -88,6 +90,7 @@ function configure(flags: ParsedFlag[]): RunConfig {
       case '--max-sockets': cfg.limits.maxSockets = intValue(f, 1, 1 << 20); break;
       case '--max-buffer': cfg.limits.maxBufferedBytes = intValue(f, 1024, 1 << 30); break;
       case '--verbose': cfg.verbose = true; break;
+      case '--cache-dir': cfg.cacheDir = path.resolve(v); break;
     }
   }
   return cfg;
@@ -119,6 +122,8 @@ async function runCommand(argv: string[]): Promise<number> {
       audit,
       limits: cfg.limits,
       guest: path.basename(modulePath),
+      cacheDir: cfg.cacheDir,
+      log: cfg.verbose ? (line) => process.stderr.write(`wasinet: ${line}\n`) : undefined,
       onListening: (addr, fd) => process.stderr.write(`wasinet: listening on ${formatAddress(addr)} (fd ${fd})\n`),
     });
     if (cfg.verbose) process.stderr.write(`wasinet: ${JSON.stringify(result.accounting)}\n`);

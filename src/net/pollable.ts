@@ -54,3 +54,29 @@ export class Readiness implements Pollable {
     }
   }
 }
+
+export const monotonicNow = (): bigint => process.hrtime.bigint();
+
+/** Resolves at the first change of any of `sources`, or when the monotonic clock reaches `deadline`
+ *  (ns; -1n for none). Shared by every ABI's poll. With several sources it resumes after the current
+ *  event-loop turn's other I/O callbacks, so one poll sees every source that became ready together
+ *  instead of one per stack switch. Never rejects. */
+export function waitAny(sources: readonly Pollable[], deadline: bigint): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    let woken = false;
+    const wake = (): void => {
+      if (woken) return;
+      woken = true;
+      if (timer) clearTimeout(timer);
+      for (const p of sources) p.unsubscribe(wake);
+      if (sources.length > 1) setImmediate(resolve);
+      else resolve();
+    };
+    for (const p of sources) p.subscribe(wake);
+    if (deadline >= 0n) {
+      const ms = Number((deadline - monotonicNow() + 999_999n) / 1_000_000n);
+      timer = setTimeout(wake, Math.max(0, ms));
+    }
+  });
+}

@@ -9,6 +9,8 @@ import type { Preopen } from '../wasi/p1/context.ts';
 import { createContext, runCommand } from '../wasi/p1/instance.ts';
 import { closeGuestFiles } from '../wasi/p1/fs/imports.ts';
 import { binaryKind } from './module.ts';
+import { loadComponent } from '../wasi/p2/component.ts';
+import { runComponentCommand } from '../wasi/p2/instance.ts';
 
 export interface RunOptions {
   /** argv[0] and the rest, as the guest sees them. */
@@ -30,6 +32,10 @@ export interface RunOptions {
   /** Called for each policy denial. */
   onDeny?: (req: Request, decision: Decision) => void;
   stdio?: readonly [number, number, number];
+  /** Where transpiled components are cached (see loadComponent). */
+  cacheDir?: string;
+  /** Diagnostics (`--verbose`), e.g. transpile cache misses. */
+  log?: (line: string) => void;
 }
 
 export interface RunResult {
@@ -37,13 +43,14 @@ export interface RunResult {
   accounting: Accounting;
 }
 
-/** Runs a WASI command (p1 core module) to completion. Rejects with the trap if the guest traps. */
+/** Runs a WASI command (a p1 core module or a 0.2 component) to completion. Rejects with the trap if
+ *  the guest traps. */
 export async function run(wasm: Uint8Array<ArrayBuffer> | string, options: RunOptions): Promise<RunResult> {
   const bytes: Uint8Array<ArrayBuffer> = typeof wasm === 'string' ? new Uint8Array(await fs.readFile(wasm)) : wasm;
-  if (binaryKind(bytes) === 'component') {
-    throw new Error('this is a WebAssembly component; wasinet runs WASI preview 1 core modules so far (components are next)');
+  const kind = binaryKind(bytes);
+  if (kind === 'component' && options.listen?.length) {
+    throw new Error('preopened listeners are for WASI preview 1 modules; a component listens with wasi:sockets');
   }
-  const module = await WebAssembly.compile(bytes);
   const guest = options.guest ?? (typeof wasm === 'string' ? wasm : 'guest');
   const checker = new Checker(options.policy, { guest, audit: options.audit, onDeny: options.onDeny });
   const network = new NetworkCore({ guest, checker, limits: options.limits });
@@ -57,8 +64,15 @@ export async function run(wasm: Uint8Array<ArrayBuffer> | string, options: RunOp
       env.LISTEN_FDS ??= String(listeners.length);
       env.LISTEN_FDS_FIRST_FD ??= String(firstListenerFd);
     }
-    const ctx = createContext({ args: options.args ?? [guest], env, preopens, listeners, network, stdio: options.stdio });
     listeners.forEach((l, i) => options.onListening?.(l.localAddress, firstListenerFd + i));
+    const args = options.args ?? [guest];
+    if (kind === 'component') {
+      const component = await loadComponent(bytes, { cacheDir: options.cacheDir, log: options.log });
+      const { exitCode } = await runComponentCommand(component, { args, env, preopens, network, stdio: options.stdio });
+      return { exitCode, accounting: { ...network.accounting } };
+    }
+    const ctx = createContext({ args, env, preopens, listeners, network, stdio: options.stdio });
+    const module = await WebAssembly.compile(bytes);
     try {
       const { exitCode } = await runCommand(module, ctx);
       return { exitCode, accounting: { ...network.accounting } };

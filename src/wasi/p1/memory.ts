@@ -7,7 +7,7 @@ export class GuestMemory {
   #memory: WebAssembly.Memory | undefined;
   #buffer: ArrayBuffer | undefined;
   #view!: DataView;
-  #bytes!: Uint8Array;
+  #bytes!: Uint8Array<ArrayBuffer>;
 
   bind(memory: WebAssembly.Memory): void {
     this.#memory = memory;
@@ -25,7 +25,7 @@ export class GuestMemory {
   }
 
   get view(): DataView { this.#refresh(); return this.#view; }
-  get bytes(): Uint8Array { this.#refresh(); return this.#bytes; }
+  get bytes(): Uint8Array<ArrayBuffer> { this.#refresh(); return this.#bytes; }
 
   /** Throws EFAULT unless [ptr, ptr+len) lies inside memory. */
   check(ptr: number, len: number): void {
@@ -34,7 +34,7 @@ export class GuestMemory {
   }
 
   /** A live view of guest bytes (valid until the next suspension or memory.grow). */
-  slice(ptr: number, len: number): Uint8Array {
+  slice(ptr: number, len: number): Uint8Array<ArrayBuffer> {
     this.check(ptr >>> 0, len >>> 0);
     return this.#bytes.subarray(ptr >>> 0, (ptr >>> 0) + (len >>> 0));
   }
@@ -59,11 +59,11 @@ export class GuestMemory {
   }
 
   /** Reads an iovec/ciovec array: pairs of (buf ptr, buf len), each checked against memory. */
-  iovecs(ptr: number, count: number): Uint8Array[] {
+  iovecs(ptr: number, count: number): Uint8Array<ArrayBuffer>[] {
     ptr >>>= 0; count >>>= 0;
     if (count > 1024) throw new WasiError(errno.inval);
     this.check(ptr, count * 8);
-    const out: Uint8Array[] = [];
+    const out: Uint8Array<ArrayBuffer>[] = [];
     for (let i = 0; i < count; i++) {
       const p = this.#view.getUint32(ptr + i * 8, true);
       const l = this.#view.getUint32(ptr + i * 8 + 4, true);

@@ -5,6 +5,7 @@
 import { clockid, errno, eventrwflags, eventtype, subclockflags } from './abi.ts';
 import type { ImportGroup, P1Context } from './context.ts';
 import type { Pollable, TcpConnection } from '../../net/types.ts';
+import { monotonicNow, waitAny } from '../../net/pollable.ts';
 import { WasiError } from './errors.ts';
 
 const SUB_SIZE = 48;
@@ -18,7 +19,6 @@ interface Sub {
   fd: number;
 }
 
-const monotonicNow = (): bigint => process.hrtime.bigint();
 const realtimeNow = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
 function readSubs(ctx: P1Context, inPtr: number, n: number): Sub[] {
@@ -127,25 +127,7 @@ async function waitAndScan(ctx: P1Context, subs: Sub[], states: (FdState | undef
   const pollables: Pollable[] = [];
   for (const st of states) if (st?.pollable) pollables.push(st.pollable);
   for (;;) {
-    await new Promise<void>((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      let woken = false;
-      const wake = () => {
-        if (woken) return;
-        woken = true;
-        if (timer) clearTimeout(timer);
-        for (const p of pollables) p.unsubscribe(wake);
-        // With many sockets watched, resume after this turn's other I/O callbacks have run, so one
-        // poll returns every socket that became ready together instead of one per stack switch.
-        if (pollables.length > 1) setImmediate(resolve);
-        else resolve();
-      };
-      for (const p of pollables) p.subscribe(wake);
-      if (earliest >= 0n) {
-        const ms = Number((earliest - monotonicNow() + 999_999n) / 1_000_000n);
-        timer = setTimeout(wake, Math.max(0, ms));
-      }
-    });
+    await waitAny(pollables, earliest);
     const count = scan(ctx, subs, states, outPtr);
     if (count > 0) {
       ctx.mem.setU32(neventsPtr, count);

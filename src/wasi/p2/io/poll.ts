@@ -1,0 +1,73 @@
+// wasi:io/poll over the network core's readiness sources. A pollable is either a readiness source
+// (socket, stream, HTTP future, DNS lookup: anything with ready/subscribe/unsubscribe) or a
+// deadline on the monotonic clock. poll() and block() are the only places a 0.2 guest waits.
+import { monotonicNow, waitAny } from '../../../net/pollable.ts';
+import type { Pollable as ReadySource } from '../../../net/types.ts';
+
+export type { ReadySource };
+
+const ALWAYS: ReadySource = { ready: true, subscribe() {}, unsubscribe() {} };
+
+export class Pollable {
+  readonly source: ReadySource | null;
+  /** Monotonic ns, or -1n when this pollable has no deadline. */
+  readonly deadline: bigint;
+
+  constructor(source: ReadySource | null, deadline = -1n) {
+    this.source = source;
+    this.deadline = deadline;
+  }
+
+  static of(source: ReadySource): Pollable {
+    return new Pollable(source);
+  }
+
+  static until(deadlineNs: bigint): Pollable {
+    return new Pollable(null, deadlineNs);
+  }
+
+  /** A pollable that is ready at once (e.g. a stream that can never block). */
+  static ready(): Pollable {
+    return new Pollable(ALWAYS);
+  }
+
+  ready(): boolean {
+    if (this.source) return this.source.ready;
+    return this.deadline <= monotonicNow();
+  }
+
+  /** Waits until ready. Must never throw: jco would leave the guest's call hanging. */
+  async block(): Promise<void> {
+    while (!this.ready()) await waitAny(this.source ? [this.source] : [], this.deadline);
+  }
+
+  [Symbol.dispose](): void {}
+}
+
+/** wasi:io/poll.poll: the indexes of the ready pollables, waiting until there is at least one.
+ *  Returns synchronously when something is ready already. Never throws (see block()). */
+export function poll(list: readonly Pollable[]): Uint32Array | Promise<Uint32Array> {
+  const ready = scan(list);
+  if (ready.length > 0) return ready;
+  return (async () => {
+    let earliest = -1n;
+    const sources: ReadySource[] = [];
+    for (const p of list) {
+      if (p.source) sources.push(p.source);
+      if (p.deadline >= 0n && (earliest < 0n || p.deadline < earliest)) earliest = p.deadline;
+    }
+    if (sources.length === 0 && earliest < 0n) return new Uint32Array(0); // nothing could ever wake us
+    for (;;) {
+      await waitAny(sources, earliest);
+      const r = scan(list);
+      if (r.length > 0) return r;
+    }
+  })();
+}
+
+function scan(list: readonly Pollable[]): Uint32Array {
+  let n = 0;
+  const out = new Uint32Array(list.length);
+  for (let i = 0; i < list.length; i++) if (list[i]!.ready()) out[n++] = i;
+  return out.subarray(0, n);
+}

@@ -1,0 +1,197 @@
+// wasi:io/streams over two small host-side contracts, ByteSource and ByteSink, which sockets, HTTP
+// bodies, stdio and files implement. The stream classes own the WASI semantics (permits, blocking
+// variants, closed vs failed, splice); the sources and sinks only move bytes.
+import { waitAny } from '../../../net/pollable.ts';
+import { CLOSED, failed, IoError, type StreamError } from './error.ts';
+import { Pollable, type ReadySource } from './poll.ts';
+
+/** End of stream, as returned by ByteSource.read. */
+export const END = Symbol('end of stream');
+
+export interface ByteSource {
+  /** Ready when read() would not return null. */
+  readonly readable: ReadySource;
+  /** Up to `max` (> 0) bytes available now: a non-empty array, null when none are there yet, or END.
+   *  Throws for an error (an IoError, a NetError, or anything with a message). */
+  read(max: number): Uint8Array | null | typeof END;
+  /** The guest dropped the stream. */
+  close?(): void;
+}
+
+export interface ByteSink {
+  /** Ready when capacity() > 0 (or when it would throw). */
+  readonly writable: ReadySource;
+  /** How many bytes write() takes now; 0 means wait. Throws for an error, or CLOSED. */
+  capacity(): number;
+  /** Takes `data` (at most capacity() bytes). The sink copies what it keeps. */
+  write(data: Uint8Array): void;
+  /** The guest dropped the stream. */
+  close?(): void;
+}
+
+/** Largest read handed out at once; guests routinely ask for u64::MAX. */
+const MAX_READ = 1 << 20;
+/** What check-write may promise; also the most blocking-write-and-flush accepts (the spec's 4096). */
+const MAX_PERMIT = 1 << 20;
+const BLOCKING_WRITE_MAX = 4096;
+
+const toLen = (len: bigint): number => (len > BigInt(MAX_READ) ? MAX_READ : Number(len));
+
+/** Turns whatever a source or sink threw into the stream-error jco lowers (never an Error object). */
+export function streamError(e: unknown): StreamError {
+  if (e && typeof e === 'object' && 'tag' in e) return e as StreamError;
+  if (e instanceof IoError) return { tag: 'last-operation-failed', val: e };
+  const err = e as { message?: string; code?: string };
+  return failed(err?.message ?? String(e), { netCode: err?.code as never });
+}
+
+export class InputStream {
+  readonly #src: ByteSource;
+  #done = false; // after end or an error, every call says closed
+
+  constructor(src: ByteSource) {
+    this.#src = src;
+  }
+
+  #take(len: bigint): Uint8Array | null {
+    if (this.#done) throw CLOSED;
+    if (len === 0n) return new Uint8Array(0);
+    let r: Uint8Array | null | typeof END;
+    try {
+      r = this.#src.read(toLen(len));
+    } catch (e) {
+      this.#done = true;
+      throw streamError(e);
+    }
+    if (r === END) {
+      this.#done = true;
+      throw CLOSED;
+    }
+    return r;
+  }
+
+  read(len: bigint): Uint8Array {
+    return this.#take(len) ?? new Uint8Array(0);
+  }
+
+  async blockingRead(len: bigint): Promise<Uint8Array> {
+    for (;;) {
+      const r = this.#take(len);
+      if (r) return r;
+      await waitAny([this.#src.readable], -1n);
+    }
+  }
+
+  skip(len: bigint): bigint {
+    return BigInt(this.read(len).length);
+  }
+
+  async blockingSkip(len: bigint): Promise<bigint> {
+    return BigInt((await this.blockingRead(len)).length);
+  }
+
+  subscribe(): Pollable {
+    return this.#done ? Pollable.ready() : Pollable.of(this.#src.readable);
+  }
+
+  [Symbol.dispose](): void {
+    this.#src.close?.();
+  }
+}
+
+export class OutputStream {
+  readonly #sink: ByteSink;
+  #failed = false;
+
+  constructor(sink: ByteSink) {
+    this.#sink = sink;
+  }
+
+  #capacity(): number {
+    if (this.#failed) throw CLOSED;
+    try {
+      return Math.min(this.#sink.capacity(), MAX_PERMIT);
+    } catch (e) {
+      this.#failed = true;
+      throw streamError(e);
+    }
+  }
+
+  #write(data: Uint8Array): void {
+    try {
+      this.#sink.write(data);
+    } catch (e) {
+      this.#failed = true;
+      throw streamError(e);
+    }
+  }
+
+  async #waitCapacity(): Promise<number> {
+    for (;;) {
+      const n = this.#capacity();
+      if (n > 0) return n;
+      await waitAny([this.#sink.writable], -1n);
+    }
+  }
+
+  checkWrite(): bigint {
+    return BigInt(this.#capacity());
+  }
+
+  write(contents: Uint8Array): void {
+    if (contents.length === 0) return;
+    if (contents.length > this.#capacity()) throw failed('write exceeds the permit of check-write');
+    this.#write(contents);
+  }
+
+  async blockingWriteAndFlush(contents: Uint8Array): Promise<void> {
+    if (contents.length > BLOCKING_WRITE_MAX) throw failed(`blocking-write-and-flush takes at most ${BLOCKING_WRITE_MAX} bytes`);
+    let off = 0;
+    while (off < contents.length) {
+      const n = await this.#waitCapacity();
+      const chunk = contents.subarray(off, off + n);
+      this.#write(chunk);
+      off += chunk.length;
+    }
+    await this.blockingFlush();
+  }
+
+  /** Bytes handed to a sink are on their way: there is nothing left to flush on our side. */
+  flush(): void {
+    this.#capacity();
+  }
+
+  async blockingFlush(): Promise<void> {
+    this.#capacity();
+  }
+
+  writeZeroes(len: bigint): void {
+    this.write(new Uint8Array(toLen(len)));
+  }
+
+  async blockingWriteZeroesAndFlush(len: bigint): Promise<void> {
+    await this.blockingWriteAndFlush(new Uint8Array(toLen(len)));
+  }
+
+  splice(src: InputStream, len: bigint): bigint {
+    const room = BigInt(this.#capacity());
+    const data = src.read(len < room ? len : room);
+    if (data.length > 0) this.#write(data);
+    return BigInt(data.length);
+  }
+
+  async blockingSplice(src: InputStream, len: bigint): Promise<bigint> {
+    const room = BigInt(await this.#waitCapacity());
+    const data = await src.blockingRead(len < room ? len : room);
+    if (data.length > 0) this.#write(data);
+    return BigInt(data.length);
+  }
+
+  subscribe(): Pollable {
+    return this.#failed ? Pollable.ready() : Pollable.of(this.#sink.writable);
+  }
+
+  [Symbol.dispose](): void {
+    this.#sink.close?.();
+  }
+}
