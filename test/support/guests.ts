@@ -157,3 +157,18 @@ export async function buildGuest(relOrAbs: string, options: BuildCOptions = {}):
   if (src.endsWith('.wat')) return buildWat(src);
   throw new Error(`don't know how to build ${src}`);
 }
+
+/** The shared cache for any other kind of guest (components built with jco, componentize-js,
+ *  componentize-qjs, ...): `parts` (toolchain name and version, flags, every source text) decide the
+ *  key; `build` runs only on a miss and returns the module or component bytes. */
+export async function cachedBuild(parts: readonly (string | Uint8Array)[], build: () => Promise<Uint8Array>): Promise<string> {
+  const dest = path.join(CACHE_DIR, `${sha256(parts)}.wasm`);
+  if (fs.existsSync(dest)) return dest;
+  writeAtomically(dest, await build());
+  return dest;
+}
+
+/** `name@version` of an installed npm package, for cache keys. */
+export function toolchain(name: string): string {
+  return `${name}@${packageVersion(name)}`;
+}
