@@ -6,6 +6,7 @@ import { policyFromFlags, POLICY_FLAGS } from './policy-flags.ts';
 import { FileAuditLog } from '../policy/audit.ts';
 import { PolicyError } from '../policy/rule.ts';
 import { run } from '../run/run.ts';
+import { serveCommand } from './serve.ts';
 import type { SocketAddress } from '../net/types.ts';
 import type { Preopen } from '../wasi/p1/context.ts';
 
@@ -24,6 +25,7 @@ const RUN_FLAGS: Record<string, FlagSpec> = {
 };
 
 const USAGE = `usage: wasinet run [flags] module.wasm [args...]
+       wasinet serve [flags] app.wasm   (an HTTP server; see wasinet serve --help)
 
 Runs a WASI command: a preview 1 core module or a WASI 0.2 component. Nothing on the network is reachable unless a flag grants it.
 
@@ -37,6 +39,7 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === 'run') return await runCommand(rest);
+    if (command === 'serve') return await serveCommand(rest);
     if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
       process.stdout.write(`${USAGE}\n`);
       return command === undefined ? 2 : 0;
@@ -45,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write('wasinet 0.1.0\n');
       return 0;
     }
-    throw new UsageError(`unknown command "${command}" (expected "run")`);
+    throw new UsageError(`unknown command "${command}" (expected "run" or "serve")`);
   } catch (e) {
     if (e instanceof UsageError || e instanceof PolicyError) {
       process.stderr.write(`wasinet: ${e.message}\n`);

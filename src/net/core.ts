@@ -3,13 +3,13 @@
 import type { PolicyChecker } from '../policy/types.ts';
 import { isUnspecified, policyAddress, validateAddress } from './address.ts';
 import { GuestContext } from './context.ts';
-import { resolveName } from './dns.ts';
+import { startResolve } from './dns.ts';
 import { toNetError } from './errors.ts';
-import { connect, TcpListenerImpl, type TcpConnectionImpl } from './tcp.ts';
+import { connect, TcpBindingImpl, TcpListenerImpl, type TcpConnectionImpl } from './tcp.ts';
 import { UdpSocketImpl } from './udp.ts';
 import {
   DEFAULT_LIMITS, NetError,
-  type Accounting, type ConnectOptions, type Limits, type ListenOptions, type Network, type SocketAddress,
+  type Accounting, type BindOptions, type ConnectOptions, type Limits, type ListenOptions, type Network, type SocketAddress,
 } from './types.ts';
 
 export interface NetworkCoreOptions {
@@ -48,8 +48,12 @@ export class NetworkCore implements Network {
     return this.#ctx.openSockets;
   }
 
-  lookup(name: string, family: 0 | 4 | 6 = 0): Promise<string[]> {
-    return resolveName(this.#ctx, name, family);
+  async lookup(name: string, family: 0 | 4 | 6 = 0): Promise<string[]> {
+    return this.startLookup(name, family);
+  }
+
+  startLookup(name: string, family: 0 | 4 | 6 = 0): Promise<string[]> {
+    return startResolve(this.#ctx, name, family);
   }
 
   async listenTcp(local: SocketAddress, opts: ListenOptions = {}): Promise<TcpListenerImpl> {
@@ -86,24 +90,36 @@ export class NetworkCore implements Network {
   }
 
   async connectTcp(remote: SocketAddress, opts: ConnectOptions = {}): Promise<TcpConnectionImpl> {
+    return this.startConnectTcp(remote, opts);
+  }
+
+  startConnectTcp(remote: SocketAddress, opts: ConnectOptions = {}): Promise<TcpConnectionImpl> {
     const ctx = this.#ctx;
     ctx.ensureOpen();
     validateAddress(remote, false);
     // judged before anything leaves the host: a denied connect makes no attempt
     ctx.require({ direction: 'connect', transport: 'tcp', address: policyAddress(remote.address), port: remote.port });
     ctx.acquire();
-    let conn: TcpConnectionImpl;
-    try {
-      conn = await connect(ctx, remote, opts);
-    } catch (err) {
-      ctx.release();
-      throw toNetError(err);
+    return this.#opened(connect(ctx, remote, opts), () => ctx.accounting.connectionsOpened++);
+  }
+
+  startBindTcp(local: SocketAddress, opts: BindOptions = {}): Promise<TcpBindingImpl> {
+    const ctx = this.#ctx;
+    ctx.ensureOpen();
+    validateAddress(local, true);
+    // like a UDP client socket: nothing is reachable until listen, which is judged
+    if (!(local.port === 0 && isUnspecified(local.address))) {
+      ctx.require({ direction: 'bind', transport: 'tcp', address: policyAddress(local.address), port: local.port });
     }
-    ctx.accounting.connectionsOpened++;
-    return this.#stillOpen(conn);
+    ctx.acquire();
+    return this.#opened(TcpBindingImpl.open(ctx, local, opts.ipv6Only));
   }
 
   async bindUdp(local: SocketAddress): Promise<UdpSocketImpl> {
+    return this.startBindUdp(local);
+  }
+
+  startBindUdp(local: SocketAddress, opts: BindOptions = {}): Promise<UdpSocketImpl> {
     const ctx = this.#ctx;
     ctx.ensureOpen();
     validateAddress(local, true);
@@ -112,14 +128,20 @@ export class NetworkCore implements Network {
       ctx.require({ direction: 'bind', transport: 'udp', address: policyAddress(local.address), port: local.port });
     }
     ctx.acquire();
-    let socket: UdpSocketImpl;
+    return this.#opened(UdpSocketImpl.open(ctx, local, opts.ipv6Only));
+  }
+
+  /** The OS part of an operation whose slot is taken: the slot goes back if it fails. */
+  async #opened<T extends { close(): void }>(p: Promise<T>, onOpen?: () => void): Promise<T> {
+    let s: T;
     try {
-      socket = await UdpSocketImpl.open(ctx, local);
+      s = await p;
     } catch (err) {
-      ctx.release();
+      this.#ctx.release();
       throw toNetError(err);
     }
-    return this.#stillOpen(socket);
+    onOpen?.();
+    return this.#stillOpen(s);
   }
 
   /** A socket that finished opening after close() must not outlive the network. */

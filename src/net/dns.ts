@@ -20,6 +20,12 @@ export function normalizeName(name: string): string {
 }
 
 export async function resolveName(ctx: GuestContext, name: string, family: 0 | 4 | 6 = 0, ttlMs = DEFAULT_DNS_TTL_MS): Promise<string[]> {
+  return startResolve(ctx, name, family, ttlMs);
+}
+
+/** resolveName's checks (validation, policy) happen before it returns, and throw synchronously;
+ *  the promise is the resolver's answer. */
+export function startResolve(ctx: GuestContext, name: string, family: 0 | 4 | 6 = 0, ttlMs = DEFAULT_DNS_TTL_MS): Promise<string[]> {
   ctx.ensureOpen();
   if (typeof name !== 'string') throw new NetError('EINVAL', 'name must be a string');
   if (family !== 0 && family !== 4 && family !== 6) throw new NetError('EINVAL', `bad address family ${family}`);
@@ -30,22 +36,25 @@ export async function resolveName(ctx: GuestContext, name: string, family: 0 | 4
   // with it (connect, send) is judged then.
   const literal = normalizeIp(host, false);
   if (literal !== null) {
-    if (family !== 0 && isIP(literal) !== family) throw new NetError('ENOENT', `${host} is not an IPv${family} address`);
-    return [literal];
+    if (family !== 0 && isIP(literal) !== family) return Promise.reject(new NetError('ENOENT', `${host} is not an IPv${family} address`));
+    return Promise.resolve([literal]);
   }
   if (host.length === 0 || host.length > 253 || !/^[\x21-\x7e]+$/.test(host) || host.includes('..')) {
     throw new NetError('EINVAL', `invalid host name: ${JSON.stringify(name)}`);
   }
 
   ctx.require({ direction: 'lookup', name: host });
+  return resolveHost(ctx, host, family, ttlMs);
+}
 
+async function resolveHost(ctx: GuestContext, host: string, family: 0 | 4 | 6, ttlMs: number): Promise<string[]> {
   let answers: dns.LookupAddress[];
   try {
     answers = await dns.promises.lookup(host, { all: true, family, order: 'verbatim' });
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && NOT_FOUND.has(code)) throw new NetError('ENOENT', `${host}: no such name`);
-    throw new NetError('EIO', `${host}: lookup failed (${String(code ?? err)})`);
+    throw new NetError('EIO', `${host}: lookup failed (${String(code ?? err)})`, { temporary: code === 'EAI_AGAIN' || code === 'ETIMEOUT' });
   }
   const addresses: string[] = [];
   for (const a of answers) {

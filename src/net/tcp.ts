@@ -4,22 +4,29 @@
 // bound. Each object owns one socket slot of its guest and releases it on close(), exactly once.
 import net from 'node:net';
 import type { GuestContext } from './context.ts';
-import { fromNode, policyAddress } from './address.ts';
+import { fromNode, policyAddress, validateAddress } from './address.ts';
 import { toNetError } from './errors.ts';
 import { Readiness } from './pollable.ts';
-import { NetError, type ConnectOptions, type ListenOptions, type SocketAddress, type TcpConnection, type TcpListener } from './types.ts';
+import {
+  NetError, type ConnectOptions, type ListenOptions, type SocketAddress, type TcpBinding, type TcpConnection, type TcpListener,
+} from './types.ts';
 
 /** How long a closed connection may keep flushing its unsent bytes before it is torn down. */
 export const LINGER_MS = 30_000;
 /** Floor for a listener's queue of allowed-but-unaccepted connections (beyond it: reset). */
 export const MIN_ACCEPT_QUEUE = 1024;
+/** Smallest per-connection buffering limit setBufferLimits() accepts (unless maxBufferedBytes is smaller). */
+export const MIN_BUFFER_LIMIT = 1024;
 
 const noop = (): void => {};
 
 export class TcpConnectionImpl implements TcpConnection {
   readonly #ctx: GuestContext;
   readonly #socket: net.Socket;
-  readonly #max: number;
+  /** Receive queue limit: reading from the kernel pauses at it. */
+  #recvMax: number;
+  /** Send queue limit: write() blocks at it (see #sendLimit). */
+  #sendMax: number;
   readonly localAddress: SocketAddress;
   readonly remoteAddress: SocketAddress;
   readonly readable: Readiness;
@@ -41,7 +48,7 @@ export class TcpConnectionImpl implements TcpConnection {
   constructor(ctx: GuestContext, socket: net.Socket, local: SocketAddress, remote: SocketAddress, opts: ConnectOptions = {}) {
     this.#ctx = ctx;
     this.#socket = socket;
-    this.#max = ctx.limits.maxBufferedBytes;
+    this.#recvMax = this.#sendMax = ctx.limits.maxBufferedBytes;
     // captured now: Node forgets them once the socket is closed, the guest may still ask
     this.localAddress = local;
     this.remoteAddress = remote;
@@ -63,7 +70,7 @@ export class TcpConnectionImpl implements TcpConnection {
     this.#chunks.push(chunk);
     this.#queued += chunk.length;
     this.#ctx.accounting.bytesIn += chunk.length;
-    if (this.#queued >= this.#max && !this.#paused) {
+    if (this.#queued >= this.#recvMax && !this.#paused) {
       this.#paused = true;
       this.#socket.pause();
     }
@@ -93,9 +100,20 @@ export class TcpConnectionImpl implements TcpConnection {
 
   #writeReady(): boolean {
     if (this.#error || this.#writeShut || this.#socketClosed || this.#closed) return true; // write() reports it
+    return !this.#writeBlocked();
+  }
+
+  /** The send limit in force: never below the stream's high-water mark, because only past that does
+   *  Node promise a 'drain' event to wake a blocked writer. */
+  #sendLimit(): number {
+    const hwm = this.#socket.writableHighWaterMark;
+    return this.#sendMax > hwm ? this.#sendMax : hwm;
+  }
+
+  #writeBlocked(): boolean {
     const s = this.#socket;
     // blocked only when Node promised a 'drain' (writableNeedDrain): a wake-up is then guaranteed
-    return !(s.writableNeedDrain && s.writableLength >= this.#max);
+    return s.writableNeedDrain && s.writableLength >= this.#sendLimit();
   }
 
   get bufferedBytes(): number {
@@ -124,20 +142,75 @@ export class TcpConnectionImpl implements TcpConnection {
       while (i-- > 0) chunks.shift();
       this.#headOffset = off;
       this.#queued = queued - want;
-      // resume at half the limit, not just under it, so a full buffer doesn't flap pause/resume per chunk
-      if (this.#paused && this.#queued <= this.#max >>> 1) {
-        this.#paused = false;
-        this.#socket.resume();
-      }
+      this.#maybeResume();
     }
     return want;
+  }
+
+  #maybeResume(): void {
+    // resume at half the limit, not just under it, so a full buffer doesn't flap pause/resume per chunk
+    if (this.#paused && this.#queued <= this.#recvMax >>> 1) {
+      this.#paused = false;
+      this.#socket.resume();
+    }
+  }
+
+  take(max: number): Uint8Array | null {
+    if (this.#queued === 0) {
+      if (this.#error) throw this.#error;
+      if (this.#eof || this.#readShut || this.#socketClosed || this.#closed) return new Uint8Array(0);
+      return null;
+    }
+    const c = this.#chunks[0]!;
+    const off = this.#headOffset;
+    const n = Math.min(c.length - off, max);
+    const view = off === 0 && n === c.length ? c : c.subarray(off, off + n);
+    if (off + n === c.length) {
+      this.#chunks.shift();
+      this.#headOffset = 0;
+    } else {
+      this.#headOffset = off + n;
+    }
+    this.#queued -= n;
+    this.#maybeResume();
+    return view;
+  }
+
+  checkWrite(): number {
+    if (this.#error) throw this.#error;
+    if (this.#writeShut || this.#socketClosed || this.#closed) throw new NetError('EPIPE', 'socket is shut down for writing');
+    if (this.#writeBlocked()) return 0;
+    const room = this.#sendLimit() - this.#socket.writableLength;
+    return room > 0 ? room : 1; // not blocked: Node takes it (and promises a drain)
+  }
+
+  get bufferLimits(): { receive: number; send: number } {
+    return { receive: this.#recvMax, send: this.#sendLimit() };
+  }
+
+  setBufferLimits(limits: { receive?: number; send?: number }): { receive: number; send: number } {
+    const cap = this.#ctx.limits.maxBufferedBytes;
+    const clamp = (v: number): number => Math.min(cap, Math.max(Math.min(MIN_BUFFER_LIMIT, cap), Math.floor(v)));
+    if (limits.receive !== undefined) {
+      this.#recvMax = clamp(limits.receive);
+      if (this.#queued >= this.#recvMax && !this.#paused && !this.#socketClosed) {
+        this.#paused = true;
+        this.#socket.pause();
+      }
+      this.#maybeResume();
+    }
+    if (limits.send !== undefined) {
+      this.#sendMax = clamp(limits.send);
+      this.writable.notify();
+    }
+    return this.bufferLimits;
   }
 
   write(data: Uint8Array): number {
     if (this.#error) throw this.#error;
     if (this.#writeShut || this.#socketClosed || this.#closed) throw new NetError('EPIPE', 'socket is shut down for writing');
     const s = this.#socket;
-    if (data.length === 0 || (s.writableNeedDrain && s.writableLength >= this.#max)) return 0;
+    if (data.length === 0 || this.#writeBlocked()) return 0;
     // the caller's view is guest memory that will change: Node must get its own copy
     const copy = Buffer.allocUnsafe(data.length);
     copy.set(data);
@@ -211,7 +284,7 @@ export class TcpConnectionImpl implements TcpConnection {
 
 /** Opens an outbound connection to an IP literal (no name resolution here). The caller has judged the
  *  connect and taken the slot. */
-export function connect(ctx: GuestContext, remote: SocketAddress, opts: ConnectOptions = {}): Promise<TcpConnectionImpl> {
+export function connect(ctx: GuestContext, remote: SocketAddress, opts: ConnectOptions = {}, local?: SocketAddress): Promise<TcpConnectionImpl> {
   return new Promise<TcpConnectionImpl>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     let socket: net.Socket;
@@ -228,10 +301,15 @@ export function connect(ctx: GuestContext, remote: SocketAddress, opts: ConnectO
       reject(toNetError(err));
     }
     try {
-      socket = net.connect({
+      const options: net.TcpNetConnectOpts = {
         host: remote.address, port: remote.port, family: remote.family,
         allowHalfOpen: true, autoSelectFamily: false, noDelay: opts.noDelay ?? true,
-      });
+      };
+      if (local) {
+        options.localAddress = local.address;
+        options.localPort = local.port;
+      }
+      socket = net.connect(options);
     } catch (err) {
       reject(toNetError(err, 'EINVAL'));
       return;
@@ -258,18 +336,21 @@ interface Queued {
 export class TcpListenerImpl implements TcpListener {
   readonly #ctx: GuestContext;
   readonly #server: net.Server;
-  readonly #cap: number;
+  #cap: number;
   readonly #queue: Queued[] = [];
   #local: SocketAddress = { address: '0.0.0.0', port: 0, family: 4 };
+  /** False while only bound (a TcpBinding): arriving connections are reset, not queued. */
+  #accepting: boolean;
   #closed = false;
   #serverClosed = false;
   readonly acceptable: Readiness;
 
   /** Listens on `spec` (an address, port 0 allowed, or an inherited fd). The caller has judged
-   *  bind/listen (or the operator granted it) and taken the slot. */
-  static async open(ctx: GuestContext, spec: SocketAddress | { fd: number }, opts: ListenOptions = {}): Promise<TcpListenerImpl> {
+   *  bind/listen (or the operator granted it) and taken the slot. With `accepting` false the socket
+   *  only holds its address (a binding) until startAccepting(). */
+  static async open(ctx: GuestContext, spec: SocketAddress | { fd: number }, opts: ListenOptions = {}, accepting = true): Promise<TcpListenerImpl> {
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
-    const listener = new TcpListenerImpl(ctx, server, Math.max(opts.backlog ?? 0, MIN_ACCEPT_QUEUE));
+    const listener = new TcpListenerImpl(ctx, server, Math.max(opts.backlog ?? 0, MIN_ACCEPT_QUEUE), accepting);
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -299,10 +380,11 @@ export class TcpListenerImpl implements TcpListener {
     return listener;
   }
 
-  private constructor(ctx: GuestContext, server: net.Server, cap: number) {
+  private constructor(ctx: GuestContext, server: net.Server, cap: number, accepting: boolean) {
     this.#ctx = ctx;
     this.#server = server;
     this.#cap = cap;
+    this.#accepting = accepting;
     this.acceptable = new Readiness(() => this.#queue.length > 0 || this.#closed || this.#serverClosed);
     server.on('connection', this.#onConnection);
     server.on('close', () => {
@@ -320,6 +402,11 @@ export class TcpListenerImpl implements TcpListener {
     const peer = socket.remoteAddress, port = socket.remotePort;
     if (this.#closed || peer === undefined || port === undefined) {
       socket.destroy();
+      return;
+    }
+    if (!this.#accepting) {
+      // bound, not listening: a kernel would refuse this peer; the closest we can do is a reset
+      socket.resetAndDestroy();
       return;
     }
     // judged on arrival, before a single byte is read (pauseOnConnect): denied peers never get queued
@@ -353,14 +440,105 @@ export class TcpListenerImpl implements TcpListener {
     return this.acceptable.wait();
   }
 
+  setBacklog(backlog: number): void {
+    if (Number.isFinite(backlog)) this.#cap = Math.max(Math.floor(backlog), MIN_ACCEPT_QUEUE);
+  }
+
+  /** Binding → listener. */
+  startAccepting(): void {
+    this.#accepting = true;
+  }
+
   close(): void {
+    this.#shut(true);
+  }
+
+  /** Closes the socket but keeps the slot, which the caller hands on (binding → connection). */
+  closeKeepingSlot(): void {
+    this.#shut(false);
+  }
+
+  #shut(release: boolean): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#ctx.release();
+    if (release) this.#ctx.release();
     this.#ctx.untrack(this);
     this.#server.close();
     for (const q of this.#queue) q.socket.destroy();
     this.#queue.length = 0;
     this.acceptable.notify();
+  }
+}
+
+/** A bound TCP socket. Node can't bind a TCP socket without listening, so the address is held by a
+ *  listening socket that resets every peer until listen(); for a connect it is closed and its
+ *  address and port reused as the connection's local end. */
+export class TcpBindingImpl implements TcpBinding {
+  readonly #ctx: GuestContext;
+  readonly #requested: SocketAddress;
+  #listener: TcpListenerImpl | null;
+  readonly localAddress: SocketAddress;
+
+  /** The caller has judged the bind and taken the slot, which this binding then owns. */
+  static async open(ctx: GuestContext, local: SocketAddress, ipv6Only: boolean | undefined): Promise<TcpBindingImpl> {
+    const opts: ListenOptions = {};
+    if (local.family === 6 && ipv6Only !== undefined) opts.ipv6Only = ipv6Only;
+    const l = await TcpListenerImpl.open(ctx, local, opts, false);
+    return new TcpBindingImpl(ctx, local, l);
+  }
+
+  private constructor(ctx: GuestContext, requested: SocketAddress, listener: TcpListenerImpl) {
+    this.#ctx = ctx;
+    this.#requested = { ...requested };
+    this.#listener = listener;
+    this.localAddress = { ...listener.localAddress };
+    ctx.track(this);
+  }
+
+  #take(): TcpListenerImpl {
+    const l = this.#listener;
+    if (!l) throw new NetError('EINVAL', 'socket no longer bound');
+    this.#ctx.ensureOpen();
+    return l;
+  }
+
+  listen(opts: { backlog?: number } = {}): TcpListener {
+    const l = this.#take();
+    const r = this.#requested;
+    this.#ctx.require({ direction: 'listen', transport: 'tcp', address: policyAddress(r.address), port: r.port });
+    this.#listener = null;
+    this.#ctx.untrack(this);
+    if (opts.backlog !== undefined) l.setBacklog(opts.backlog);
+    l.startAccepting();
+    return l;
+  }
+
+  startConnect(remote: SocketAddress, opts: ConnectOptions = {}): Promise<TcpConnection> {
+    const ctx = this.#ctx;
+    const l = this.#take();
+    validateAddress(remote, false);
+    if (remote.family !== this.localAddress.family) throw new NetError('EINVAL', 'remote address of another family than the bound one');
+    ctx.require({ direction: 'connect', transport: 'tcp', address: policyAddress(remote.address), port: remote.port });
+    this.#listener = null;
+    ctx.untrack(this);
+    l.closeKeepingSlot(); // frees the address for the connection's own bind; the slot passes on
+    return connect(ctx, remote, opts, this.localAddress).then(
+      (conn) => {
+        ctx.accounting.connectionsOpened++;
+        return conn;
+      },
+      (err: unknown) => {
+        ctx.release();
+        throw toNetError(err);
+      },
+    );
+  }
+
+  close(): void {
+    const l = this.#listener;
+    if (!l) return;
+    this.#listener = null;
+    this.#ctx.untrack(this);
+    l.close();
   }
 }

@@ -23,9 +23,12 @@ export type NetErrorCode =
 
 export class NetError extends Error {
   readonly code: NetErrorCode;
-  constructor(code: NetErrorCode, message?: string) {
+  /** The failure may go away if retried (a resolver's EAI_AGAIN, reported as EIO). */
+  readonly temporary: boolean;
+  constructor(code: NetErrorCode, message?: string, opts: { temporary?: boolean } = {}) {
     super(message ?? code);
     this.code = code;
+    this.temporary = opts.temporary ?? false;
     this.name = 'NetError';
   }
 }
@@ -78,6 +81,8 @@ export interface TcpListener {
   accept(): TcpConnection | null;
   /** Waits until accept() would not return null. */
   waitAcceptable(): Promise<void>;
+  /** Connections allowed to wait for accept() (never below MIN_ACCEPT_QUEUE); beyond it they are reset. */
+  setBacklog(backlog: number): void;
   close(): void;
 }
 
@@ -101,7 +106,38 @@ export interface TcpConnection {
   waitWritable(): Promise<void>;
   shutdown(how: 'read' | 'write' | 'both'): void;
   setNoDelay(on: boolean): void;
+  /** SO_KEEPALIVE; with initialDelayMs >= 1000 also TCP_KEEPIDLE (whole seconds, rounded down), and
+   *  then Node (libuv) sets TCP_KEEPINTVL to 1 s and TCP_KEEPCNT to 10 as well. */
   setKeepAlive(on: boolean, initialDelayMs?: number): void;
+  /** How many bytes write() takes now: 0 means it would block. Throws what write() would throw
+   *  (EPIPE after shutdown('write'), the connection's error). */
+  checkWrite(): number;
+  /** Hands out buffered bytes without copying them: at most `max` (> 0) bytes from the head of the
+   *  receive queue (possibly fewer than are buffered), an empty array at end of stream, or null when
+   *  nothing is buffered yet. Throws like read(). The caller may keep the array. */
+  take(max: number): Uint8Array | null;
+  /** The per-direction buffering limits in force (bytes). `receive`: how much the host buffers before
+   *  it stops reading from the kernel; `send`: how much queued output makes write() block (never below
+   *  Node's stream high-water mark). */
+  readonly bufferLimits: { receive: number; send: number };
+  /** Changes them, each clamped to [MIN_BUFFER_LIMIT, limits.maxBufferedBytes]; returns the limits now
+   *  in force. */
+  setBufferLimits(limits: { receive?: number; send?: number }): { receive: number; send: number };
+  close(): void;
+}
+
+/** A TCP socket bound to a local address (port 0: an ephemeral port, already chosen), not yet
+ *  listening or connected. Holds one socket slot, which passes to the listener or connection made
+ *  from it. Peers that try to connect before listen() are reset. */
+export interface TcpBinding {
+  readonly localAddress: SocketAddress;
+  /** Policy (listen, judged for the address and port bind() was asked for), then accepts connections.
+   *  EACCES leaves the binding as it was. */
+  listen(opts?: { backlog?: number }): TcpListener;
+  /** Policy (connect), then a connection from this binding's address and port. Validation, policy
+   *  and state errors are thrown synchronously (the binding stays usable); otherwise the binding is
+   *  used up and the promise reports the connect. */
+  startConnect(remote: SocketAddress, opts?: ConnectOptions): Promise<TcpConnection>;
   close(): void;
 }
 
@@ -123,7 +159,22 @@ export interface UdpSocket {
   connect(remote: SocketAddress): void;
   disconnect(): void;
   waitReadable(): Promise<void>;
+  /** Ready when send() is not over the send-queue limit (maxBufferedBytes in flight). */
+  readonly writable: Pollable;
+  /** Bytes handed to send() that the kernel has not taken yet. */
+  readonly sendQueueBytes: number;
+  /** IP_TTL / IPV6_UNICAST_HOPS (1-255). */
+  setTtl(ttl: number): void;
+  /** SO_RCVBUF / SO_SNDBUF as the kernel reports them (Linux doubles what is asked). */
+  bufferSize(which: 'receive' | 'send'): number;
+  /** Asks the kernel for that size (it may cap or round it); returns bufferSize(which). */
+  setBufferSize(which: 'receive' | 'send', bytes: number): number;
   close(): void;
+}
+
+export interface BindOptions {
+  /** IPv6 sockets only: refuse IPv4(-mapped) traffic. */
+  ipv6Only?: boolean;
 }
 
 export interface ConnectOptions {
@@ -142,6 +193,8 @@ export interface ListenOptions {
 export interface Network {
   readonly accounting: Readonly<Accounting>;
   readonly limits: Readonly<Limits>;
+  /** Socket slots in use (listeners, bindings, connections, UDP sockets, connects in flight). */
+  readonly openSockets: number;
   /** Policy (lookup), then resolution; the answers are pinned for host-name grants. ENOENT for an
    *  unknown name, EACCES when denied. */
   lookup(name: string, family?: 0 | 4 | 6): Promise<string[]>;
@@ -155,6 +208,20 @@ export interface Network {
   /** Policy (bind), then a UDP socket. Binding an unspecified address with port 0 (a client socket)
    *  is not asked of the policy: sends and receives still are. */
   bindUdp(local: SocketAddress): Promise<UdpSocket>;
+
+  // The `start` forms, for ABIs whose operations are start/finish pairs (WASI 0.2 and later):
+  // validation, the policy and the socket limit are decided before they return, and their NetErrors
+  // are thrown synchronously; the promise reports only what the OS (or resolver) says.
+
+  /** lookup(), started. */
+  startLookup(name: string, family?: 0 | 4 | 6): Promise<string[]>;
+  /** connectTcp(), started. */
+  startConnectTcp(remote: SocketAddress, opts?: ConnectOptions): Promise<TcpConnection>;
+  /** Policy (bind), then a bound TCP socket (see TcpBinding). Like bindUdp, binding an unspecified
+   *  address with port 0 is not asked of the policy (listen and connect still are). */
+  startBindTcp(local: SocketAddress, opts?: BindOptions): Promise<TcpBinding>;
+  /** bindUdp(), started. */
+  startBindUdp(local: SocketAddress, opts?: BindOptions): Promise<UdpSocket>;
   /** Closes every socket of this guest. */
   close(): void;
 }

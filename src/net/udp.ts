@@ -22,11 +22,16 @@ export class UdpSocketImpl implements UdpSocket {
   /** The peer's address as the policy and the arrival filter compare it. */
   #peerKey = '';
   #closed = false;
+  /** Bytes given to the kernel by send() whose callbacks have not come yet. */
+  #inflight = 0;
   readonly readable: Readiness;
+  readonly writable: Readiness;
 
   /** Binds `local`. The caller has judged the bind and taken the slot. */
-  static async open(ctx: GuestContext, local: SocketAddress): Promise<UdpSocketImpl> {
-    const socket = dgram.createSocket({ type: local.family === 6 ? 'udp6' : 'udp4' });
+  static async open(ctx: GuestContext, local: SocketAddress, ipv6Only?: boolean): Promise<UdpSocketImpl> {
+    const options: dgram.SocketOptions = { type: local.family === 6 ? 'udp6' : 'udp4' };
+    if (local.family === 6 && ipv6Only !== undefined) options.ipv6Only = ipv6Only;
+    const socket = dgram.createSocket(options);
     const udp = new UdpSocketImpl(ctx, socket, local.family);
     try {
       await new Promise<void>((resolve, reject) => {
@@ -52,6 +57,7 @@ export class UdpSocketImpl implements UdpSocket {
     this.#socket = socket;
     this.#family = family;
     this.readable = new Readiness(() => this.#head < this.#queue.length || this.#closed);
+    this.writable = new Readiness(() => this.#inflight < this.#ctx.limits.maxBufferedBytes || this.#closed);
     socket.on('message', this.#onMessage);
   }
 
@@ -107,8 +113,12 @@ export class UdpSocketImpl implements UdpSocket {
     this.#ctx.require({ direction: 'send', transport: 'udp', address: policyAddress(to.address), port: to.port });
     const target = this.#target(to);
     const copy = Buffer.from(data); // the guest's view changes once we return
+    const cost = copy.length || 1;
+    this.#inflight += cost;
     const p = new Promise<void>((resolve, reject) => {
       this.#socket.send(copy, to.port, target, (err) => {
+        this.#inflight -= cost;
+        this.writable.notify();
         if (err) return reject(toNetError(err));
         const acct = this.#ctx.accounting;
         acct.datagramsOut++;
@@ -144,6 +154,39 @@ export class UdpSocketImpl implements UdpSocket {
     return this.readable.wait();
   }
 
+  get sendQueueBytes(): number {
+    return this.#inflight;
+  }
+
+  setTtl(ttl: number): void {
+    if (this.#closed) throw new NetError('EPIPE', 'socket closed');
+    try {
+      this.#socket.setTTL(ttl);
+    } catch (err) {
+      throw toNetError(err, 'EINVAL');
+    }
+  }
+
+  bufferSize(which: 'receive' | 'send'): number {
+    if (this.#closed) throw new NetError('EPIPE', 'socket closed');
+    try {
+      return which === 'receive' ? this.#socket.getRecvBufferSize() : this.#socket.getSendBufferSize();
+    } catch (err) {
+      throw toNetError(err);
+    }
+  }
+
+  setBufferSize(which: 'receive' | 'send', bytes: number): number {
+    if (this.#closed) throw new NetError('EPIPE', 'socket closed');
+    try {
+      if (which === 'receive') this.#socket.setRecvBufferSize(bytes);
+      else this.#socket.setSendBufferSize(bytes);
+    } catch (err) {
+      throw toNetError(err, 'EINVAL');
+    }
+    return this.bufferSize(which);
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -154,5 +197,6 @@ export class UdpSocketImpl implements UdpSocket {
     this.#queuedBytes = 0;
     try { this.#socket.close(); } catch { /* already closed */ }
     this.readable.notify();
+    this.writable.notify();
   }
 }

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildGuest, GUESTS_DIR, REPO_ROOT } from './guests.ts';
+import { buildComponentGuest, isComponentGuest } from './components.ts';
 
 function listGuests(dir: string): string[] {
   const out: string[] = [];
@@ -28,7 +29,7 @@ for (const g of guests) {
   const rel = path.relative(REPO_ROOT, g);
   const t = performance.now();
   try {
-    const out = await buildGuest(g);
+    const out = isComponentGuest(g) ? await buildComponentGuest(g) : await buildGuest(g);
     if (!quiet) console.log(`ok   ${rel} -> ${path.relative(REPO_ROOT, out)} (${Math.round(performance.now() - t)} ms)`);
   } catch (e) {
     failed++;

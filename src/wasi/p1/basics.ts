@@ -2,6 +2,7 @@
 import { clockid, errno } from './abi.ts';
 import type { ImportGroup, P1Context } from './context.ts';
 import { ProcExit, WasiError } from './errors.ts';
+import { realtimeNs } from '../../fs/times.ts';
 
 const ENCODER = new TextEncoder();
 const RANDOM_CHUNK = 65536; // crypto.getRandomValues refuses more than 64 KiB at once
@@ -32,23 +33,6 @@ function writeSizes(ctx: P1Context, list: readonly Uint8Array[], countPtr: numbe
   ctx.mem.setU32(countPtr, list.length);
   ctx.mem.setU32(sizePtr, list.reduce((n, s) => n + s.length + 1, 0));
   return errno.success;
-}
-
-// CLOCK_REALTIME: Date.now() only has millisecond resolution, so the wall clock is extrapolated
-// with the monotonic clock from an anchor, and re-anchored whenever the estimate leaves the
-// millisecond Date.now() reports (clock adjustments, drift). The result never strays more than 1 ms
-// from the system's wall clock, with nanosecond steps in between.
-let anchorWall = 0n;
-let anchorMono = 0n;
-
-export function realtimeNs(): bigint {
-  const mono = process.hrtime.bigint();
-  const wall = BigInt(Date.now()) * 1_000_000n;
-  const est = anchorWall + (mono - anchorMono);
-  if (est >= wall && est < wall + 1_000_000n) return est;
-  anchorWall = wall;
-  anchorMono = mono;
-  return wall;
 }
 
 function cpuTimeNs(): bigint {

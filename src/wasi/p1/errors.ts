@@ -1,5 +1,6 @@
 import { errno, type Errno } from './abi.ts';
 import { NetError, type NetErrorCode } from '../../net/types.ts';
+import { FsError } from '../../fs/errors.ts';
 
 /** Thrown inside an import to return `errno` to the guest. */
 export class WasiError extends Error {
@@ -31,7 +32,7 @@ const NET_ERRNO: Record<NetErrorCode, Errno> = {
 const NODE_ERRNO: Record<string, Errno> = {
   E2BIG: errno['2big'], EACCES: errno.acces, EADDRINUSE: errno.addrinuse, EAGAIN: errno.again,
   EBADF: errno.badf, EBUSY: errno.busy, EEXIST: errno.exist, EFAULT: errno.fault, EFBIG: errno.fbig,
-  EINTR: errno.intr, EINVAL: errno.inval, EIO: errno.io, EISDIR: errno.isdir, ELOOP: errno.loop,
+  EILSEQ: errno.ilseq, EINTR: errno.intr, EINVAL: errno.inval, EIO: errno.io, EISDIR: errno.isdir, ELOOP: errno.loop,
   EMFILE: errno.mfile, EMLINK: errno.mlink, ENAMETOOLONG: errno.nametoolong, ENFILE: errno.nfile,
   ENODEV: errno.nodev, ENOENT: errno.noent, ENOMEM: errno.nomem, ENOSPC: errno.nospc, ENOSYS: errno.nosys,
   ENOTDIR: errno.notdir, ENOTEMPTY: errno.notempty, ENOTSUP: errno.notsup, EOPNOTSUPP: errno.notsup,
@@ -45,6 +46,7 @@ const NODE_ERRNO: Record<string, Errno> = {
 export function toErrno(e: unknown): Errno {
   if (e instanceof WasiError) return e.errno;
   if (e instanceof NetError) return NET_ERRNO[e.code];
+  if (e instanceof FsError) return e.code === 'ENOTCAPABLE' ? errno.notcapable : (NODE_ERRNO[e.code] ?? errno.io);
   if (e instanceof ProcExit) throw e;
   if (e instanceof RangeError) return errno.fault; // a typed-array view past the end of memory
   const code = (e as { code?: unknown } | null)?.code;

@@ -9,9 +9,10 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { ASYNC_EXPORTS, ASYNC_IMPORTS } from './host.ts';
 import type { InterfaceImpl } from './context.ts';
+import { componentImportNames } from './binary.ts';
 
 /** Bump when the transpile options or the way we load the output change. */
-const LAYOUT = 1;
+const LAYOUT = 3;
 const JS_NAME = 'component.mjs';
 
 export interface LoadOptions {
@@ -26,6 +27,8 @@ export type ComponentExports = Record<string, unknown>;
 export interface LoadedComponent {
   /** Interfaces the component imports, unversioned (`wasi:io/poll`). */
   readonly imports: readonly string[];
+  /** The same with their versions (`wasi:io/poll@0.2.12`), when the binary could be read. */
+  readonly importNames: readonly string[] | null;
   /** Its exports as `[name, 'function' | 'instance']`, versioned as in the component. */
   readonly exports: readonly [string, string][];
   /** A new instance wired to `host` (keyed by unversioned interface name). */
@@ -57,6 +60,8 @@ function getTranspilerVersion(): string {
 export async function loadComponent(bytes: Uint8Array, opts: LoadOptions = {}): Promise<LoadedComponent> {
   const key = createHash('sha256')
     .update(`wasinet-p2-${LAYOUT}\0jco-transpile@${getTranspilerVersion()}\0`)
+    // which host functions may suspend is compiled into the output: a change needs a new transpile
+    .update(`${JSON.stringify([ASYNC_IMPORTS, ASYNC_EXPORTS])}\0`)
     .update(bytes)
     .digest('hex');
   const dir = path.join(opts.cacheDir ?? defaultCacheDir(), 'components', key);
@@ -82,17 +87,22 @@ export async function loadComponent(bytes: Uint8Array, opts: LoadOptions = {}): 
   const { imports, exports } = manifest;
   return {
     imports,
+    importNames: componentImportNames(bytes),
     exports,
     instantiate: (host) => mod.instantiate(getCore, host),
   };
 }
 
+/** The manifest of a complete cache entry, or null (then any partial entry is removed: entries are
+ *  renamed into place whole, but files can be deleted from under us). */
 function readManifest(dir: string): Manifest | null {
+  let m: Manifest;
   try {
-    return JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
-  } catch {
-    return null;
-  }
+    m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+    if (m.files.includes(JS_NAME) && m.files.every((f) => fs.existsSync(path.join(dir, f)))) return m;
+  } catch { /* missing or unreadable */ }
+  fs.rmSync(dir, { recursive: true, force: true });
+  return null;
 }
 
 async function transpileInto(bytes: Uint8Array, dir: string): Promise<Manifest> {
@@ -113,7 +123,7 @@ async function transpileInto(bytes: Uint8Array, dir: string): Promise<Manifest> 
   for (const [name, data] of Object.entries(result.files)) {
     if (name.endsWith('.d.ts')) continue;
     const out = name === 'component.js' ? JS_NAME : name;
-    fs.writeFileSync(path.join(tmp, out), data);
+    fs.writeFileSync(path.join(tmp, out), name === 'component.js' ? tuneGlue(data) : data);
     files.push(out);
   }
   const manifest: Manifest = { imports: result.imports, exports: result.exports, files };
@@ -125,4 +135,23 @@ async function transpileInto(bytes: Uint8Array, dir: string): Promise<Manifest> 
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   return manifest;
+}
+
+/** Two changes to jco's glue (jco-transpile 0.15) that matter for long-running instances (serve):
+ *  - `_debugLog(...)` runs a few times per host call and reads `process.env.JCO_DEBUG` each time (a
+ *    getenv in Node): half the cost of a small host call. It is read once, when the module loads;
+ *    JCO_DEBUG still works.
+ *  - every handle created for a host object adds its number to a per-table Set that nothing ever
+ *    reads (`_createdReps`): memory that grows with every request. The adds are dropped.
+ *  Output that does not look as expected is left as it is. */
+function tuneGlue(js: Uint8Array): Uint8Array {
+  let text = Buffer.from(js).toString('utf8');
+  const debugLog = /const _debugLog = \(\.\.\.args\) => \{\s*if \(!globalThis\?\.process\?\.env\?\.JCO_DEBUG\) \{ return; \}\s*console\.debug\(\.\.\.args\);\s*\};/;
+  if (debugLog.test(text)) {
+    text = text.replace(debugLog, 'const _debugLog = globalThis?.process?.env?.JCO_DEBUG ? (...args) => { console.debug(...args); } : () => {};');
+  }
+  const uses = text.match(/_createdReps\b[^;\n]*/g) ?? [];
+  const onlyWrites = uses.every((u) => /^_createdReps\.add\(rep\)$/.test(u) || /^_createdReps = new Set\(\)$/.test(u));
+  if (uses.length > 0 && onlyWrites) text = text.replaceAll('table._createdReps.add(rep);', '');
+  return Buffer.from(text, 'utf8');
 }

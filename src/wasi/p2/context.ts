@@ -14,10 +14,31 @@ export interface P2Options {
 export class P2Context {
   readonly options: P2Options;
   readonly net: Network;
+  readonly #cleanups: (() => void | Promise<void>)[] = [];
+  #closed = false;
 
   constructor(options: P2Options) {
     this.options = options;
     this.net = options.network;
+  }
+
+  /** Registers something to release when the instance is done: files the guest left open, output
+   *  still queued for stdout, ... Run by close(), last registered first. */
+  defer(cleanup: () => void | Promise<void>): void {
+    if (this.#closed) throw new Error('P2Context already closed');
+    this.#cleanups.push(cleanup);
+  }
+
+  /** Runs every cleanup once (errors are swallowed: the guest is gone, and each must run). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const c of this.#cleanups.reverse()) {
+      try {
+        await c();
+      } catch { /* best effort */ }
+    }
+    this.#cleanups.length = 0;
   }
 }
 

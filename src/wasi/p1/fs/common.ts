@@ -7,10 +7,7 @@ import type { FdEntry, ListenerFd, SocketFd } from '../fds.ts';
 import { socketClose } from '../sockets.ts';
 import type { DirFd } from './types.ts';
 
-/** Largest file offset/size the host can address (off_t). */
-export const MAX_OFFSET = (1n << 63n) - 1n;
-/** Largest offset we can hand to node:fs, which takes offsets as JS numbers. */
-export const MAX_NODE_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
+export { MAX_NODE_OFFSET, MAX_OFFSET } from '../../../fs/ops.ts';
 
 export const u64 = (v: bigint | number): bigint => BigInt.asUintN(64, BigInt(v));
 export const s64 = (v: bigint | number): bigint => BigInt.asIntN(64, BigInt(v));

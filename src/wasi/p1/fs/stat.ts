@@ -1,51 +1,28 @@
-// filestat/filetype conversion, and file times with nanosecond precision.
+// filestat/filetype conversion, and p1's view of file times (the shared overlay is in src/fs/times.ts).
 import fs, { type BigIntStats } from 'node:fs';
 import { errno, filetype, fstflags } from '../abi.ts';
 import { WasiError } from '../errors.ts';
 import type { GuestMemory } from '../memory.ts';
-import { realtimeNs } from '../basics.ts';
+import { fileKind, type FileKind } from '../../../fs/ops.ts';
+import { guestTimes, setTimes as setFileTimes, KEEP, type TimeChange } from '../../../fs/times.ts';
+
+const FILETYPE: Record<FileKind, number> = {
+  'regular-file': filetype.regular_file,
+  directory: filetype.directory,
+  'symbolic-link': filetype.symbolic_link,
+  'character-device': filetype.character_device,
+  'block-device': filetype.block_device,
+  socket: filetype.socket_stream,
+  fifo: filetype.unknown, // FIFOs have no WASI p1 filetype
+  unknown: filetype.unknown,
+};
+
+export function filetypeOfKind(kind: FileKind): number {
+  return FILETYPE[kind];
+}
 
 export function filetypeOf(st: BigIntStats | fs.Stats | fs.Dirent<string | Buffer>): number {
-  if (st.isFile()) return filetype.regular_file;
-  if (st.isDirectory()) return filetype.directory;
-  if (st.isSymbolicLink()) return filetype.symbolic_link;
-  if (st.isCharacterDevice()) return filetype.character_device;
-  if (st.isBlockDevice()) return filetype.block_device;
-  if (st.isSocket()) return filetype.socket_stream;
-  return filetype.unknown; // FIFOs have no WASI filetype
-}
-
-// --- Times ---------------------------------------------------------------------------------------
-// Node can only set file times as a double number of seconds (fs.utimes/futimes/lutimes), which at
-// today's dates is ~240 ns coarse, and has no "leave this one alone" (UTIME_OMIT). So a time the
-// guest sets is written to the host as closely as a double allows, and the exact value is kept
-// here, keyed by (dev, ino), together with the time the host actually recorded. As long as the
-// host still shows that recorded time, filestats report the guest's exact value; once the file's
-// time changes by other means, the entry is stale and dropped. A time the guest leaves alone is
-// re-written with its exact current value (from a previous overlay or the host), so it reads back
-// unchanged too.
-
-interface TimeOverlay {
-  hostAtim: bigint;
-  hostMtim: bigint;
-  atim: bigint;
-  mtim: bigint;
-}
-
-const MAX_OVERLAYS = 4096;
-const overlays = new Map<string, TimeOverlay>();
-
-const keyOf = (st: BigIntStats) => `${st.dev}:${st.ino}`;
-
-/** The (atim, mtim) the guest should see for `st`. */
-export function guestTimes(st: BigIntStats): { atim: bigint; mtim: bigint } {
-  const key = keyOf(st);
-  const o = overlays.get(key);
-  if (!o) return { atim: st.atimeNs, mtim: st.mtimeNs };
-  const aOk = o.hostAtim === st.atimeNs;
-  const mOk = o.hostMtim === st.mtimeNs;
-  if (!aOk && !mOk) overlays.delete(key);
-  return { atim: aOk ? o.atim : st.atimeNs, mtim: mOk ? o.mtim : st.mtimeNs };
+  return FILETYPE[fileKind(st)];
 }
 
 /** Writes a filestat (64 bytes) for `st`; `type` overrides the filetype derived from it. */
@@ -77,10 +54,11 @@ export function checkFstflags(flags: number): void {
   if ((flags & fstflags.mtim) && (flags & fstflags.mtim_now)) throw new WasiError(errno.inval);
 }
 
-function toHostTime(ns: bigint): number | Date {
-  // Node turns negative numbers into "now"; a Date keeps them (at millisecond precision).
-  if (ns < 0n) return new Date(Number(ns / 1_000_000n));
-  return Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) / 1e9;
+/** fst_flags and the two times, as the shared layer's changes. */
+export function timeChanges(atim: bigint, mtim: bigint, flags: number): [TimeChange, TimeChange] {
+  const change = (set: number, now: number, ns: bigint): TimeChange =>
+    flags & set ? { kind: 'set', ns: BigInt.asUintN(64, ns) } : flags & now ? { kind: 'now' } : KEEP;
+  return [change(fstflags.atim, fstflags.atim_now, atim), change(fstflags.mtim, fstflags.mtim_now, mtim)];
 }
 
 /** Sets the times of a file: `stat` reads its current state, `utimes` writes both times. */
@@ -90,14 +68,6 @@ export function setTimes(
   atimIn: bigint, mtimIn: bigint, flags: number,
 ): void {
   checkFstflags(flags);
-  if ((flags & 0xf) === 0) return; // nothing to change
-  const before = stat();
-  const cur = guestTimes(before);
-  const now = realtimeNs();
-  const atim = flags & fstflags.atim ? BigInt.asUintN(64, atimIn) : flags & fstflags.atim_now ? now : cur.atim;
-  const mtim = flags & fstflags.mtim ? BigInt.asUintN(64, mtimIn) : flags & fstflags.mtim_now ? now : cur.mtim;
-  utimes(toHostTime(atim), toHostTime(mtim));
-  const after = stat();
-  if (overlays.size >= MAX_OVERLAYS) overlays.delete(overlays.keys().next().value!);
-  overlays.set(keyOf(after), { hostAtim: after.atimeNs, hostMtim: after.mtimeNs, atim, mtim });
+  const [a, m] = timeChanges(atimIn, mtimIn, flags);
+  setFileTimes(stat, utimes, a, m);
 }

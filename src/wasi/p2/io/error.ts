@@ -1,5 +1,6 @@
 // wasi:io/error: the `error` resource streams hand out with `last-operation-failed`. It may carry
-// the network error code that `wasi:sockets/network.network-error-code` reports.
+// the network error code that `wasi:sockets/network.network-error-code` reports, or the
+// filesystem error code that `wasi:filesystem/types.filesystem-error-code` reports.
 import type { NetErrorCode } from '../../../net/types.ts';
 
 export class IoError {
@@ -8,11 +9,14 @@ export class IoError {
   readonly socketCode: string | undefined;
   /** The network core's code, when the error came from there. */
   readonly netCode: NetErrorCode | undefined;
+  /** Set for errors of file streams (a wasi:filesystem error-code name, e.g. 'no-entry'). */
+  readonly fsCode: string | undefined;
 
-  constructor(message: string, opts: { socketCode?: string; netCode?: NetErrorCode } = {}) {
+  constructor(message: string, opts: { socketCode?: string; netCode?: NetErrorCode; fsCode?: string } = {}) {
     this.message = message;
     this.socketCode = opts.socketCode;
     this.netCode = opts.netCode;
+    this.fsCode = opts.fsCode;
   }
 
   toDebugString(): string {

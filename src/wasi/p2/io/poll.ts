@@ -6,7 +6,19 @@ import type { Pollable as ReadySource } from '../../../net/types.ts';
 
 export type { ReadySource };
 
-const ALWAYS: ReadySource = { ready: true, subscribe() {}, unsubscribe() {} };
+/** A source that is always ready (files, sinks that never wait). */
+export const ALWAYS_READY: ReadySource = Object.freeze({ ready: true, subscribe() {}, unsubscribe() {} });
+
+/** Longest single timer wait (ns): Node's timers overflow past 2^31-1 ms and fire at once. A
+ *  deadline further away is waited for in steps. */
+const MAX_TIMER_NS = 1_000_000_000n * 1_000_000n; // 10^9 ms, ~11.6 days
+
+/** `deadline`, or the furthest a single timer can wait from now if it is further than that. */
+export function reachable(deadline: bigint): bigint {
+  if (deadline < 0n) return deadline;
+  const limit = monotonicNow() + MAX_TIMER_NS;
+  return deadline < limit ? deadline : limit;
+}
 
 export class Pollable {
   readonly source: ReadySource | null;
@@ -28,17 +40,19 @@ export class Pollable {
 
   /** A pollable that is ready at once (e.g. a stream that can never block). */
   static ready(): Pollable {
-    return new Pollable(ALWAYS);
+    return new Pollable(ALWAYS_READY);
   }
 
   ready(): boolean {
     if (this.source) return this.source.ready;
-    return this.deadline <= monotonicNow();
+    // Written so that a handle jco made up (it does not check borrowed handles, and hands us an
+    // empty object of this class for a bad one) is simply ready, instead of never.
+    return !(this.deadline > monotonicNow());
   }
 
   /** Waits until ready. Must never throw: jco would leave the guest's call hanging. */
   async block(): Promise<void> {
-    while (!this.ready()) await waitAny(this.source ? [this.source] : [], this.deadline);
+    while (!this.ready()) await waitAny(this.source ? [this.source] : [], reachable(this.deadline));
   }
 
   [Symbol.dispose](): void {}
@@ -58,7 +72,7 @@ export function poll(list: readonly Pollable[]): Uint32Array | Promise<Uint32Arr
     }
     if (sources.length === 0 && earliest < 0n) return new Uint32Array(0); // nothing could ever wake us
     for (;;) {
-      await waitAny(sources, earliest);
+      await waitAny(sources, reachable(earliest));
       const r = scan(list);
       if (r.length > 0) return r;
     }

@@ -1,4 +1,5 @@
-// Guest path resolution, confined to the directory fd the path is relative to.
+// Guest path resolution, confined to the directory the path is relative to. Shared by every ABI
+// (a p1 directory fd, a wasi:filesystem descriptor).
 //
 // Paths are never handed to the host as the guest wrote them. They are walked here one component
 // at a time from the directory fd, with every symlink on the way read and expanded by us, so the
@@ -6,7 +7,7 @@
 // stays under that directory. As in WASI's capability model (and wasmtime/cap-std), every
 // directory fd is its own sandbox: a path relative to a subdirectory fd may not climb out of that
 // subdirectory either, even when it would still be inside the preopen (which, being a directory fd
-// too, is the outermost bound: DirFd.root).
+// too, is the outermost bound).
 //   - absolute paths, and absolute symlink targets, are refused (ENOTCAPABLE);
 //   - `..` is applied to the resolved (physical) directory and may not climb above the fd's;
 //   - at most MAX_SYMLINKS symlinks are expanded per lookup (ELOOP beyond);
@@ -14,9 +15,13 @@
 // What remains is the usual check-then-use window: a directory swapped for a symlink between our
 // walk and the syscall. Files are opened with O_NOFOLLOW to close the last step of that window.
 import fs, { type BigIntStats } from 'node:fs';
-import { errno } from '../abi.ts';
-import { WasiError } from '../errors.ts';
-import type { DirFd } from './types.ts';
+import { FsError } from './errors.ts';
+
+/** A directory a path is resolved from: paths relative to it may not leave it. */
+export interface DirRef {
+  /** Absolute host path of the directory. */
+  readonly hostPath: string;
+}
 
 export const MAX_SYMLINKS = 40; // Linux's MAXSYMLINKS
 
@@ -48,9 +53,9 @@ export function hostJoin(root: string, rel: readonly string[]): string {
 
 /** Checks a guest path string for things no host call should see. */
 export function checkGuestPath(p: string): void {
-  if (p.length === 0) throw new WasiError(errno.noent);
-  if (p.includes('\0')) throw new WasiError(errno.inval);
-  if (p.startsWith('/')) throw new WasiError(errno.notcapable);
+  if (p.length === 0) throw new FsError('ENOENT');
+  if (p.includes('\0')) throw new FsError('EINVAL');
+  if (p.startsWith('/')) throw new FsError('ENOTCAPABLE');
 }
 
 function splitComponents(p: string): string[] {
@@ -61,10 +66,10 @@ function lstat(host: string): BigIntStats | undefined {
   return fs.lstatSync(host, { bigint: true, throwIfNoEntry: false });
 }
 
-/** Resolves `guestPath` relative to `dir`, confined to `dir.hostPath`. Throws a WasiError (or a Node fs
- *  error, mapped by the import wrapper) on failure. A missing final component is not an error
+/** Resolves `guestPath` relative to `dir`, confined to `dir.hostPath`. Throws an FsError (or a Node fs
+ *  error) on failure. A missing final component is not an error
  *  (`stat` is undefined); a missing intermediate one is (ENOENT). */
-export function resolvePath(dir: DirFd, guestPath: string, mode: FinalMode): Resolved {
+export function resolvePath(dir: DirRef, guestPath: string, mode: FinalMode): Resolved {
   checkGuestPath(guestPath);
   let dirOnly = guestPath.endsWith('/');
   const base = dir.hostPath;
@@ -78,7 +83,7 @@ export function resolvePath(dir: DirFd, guestPath: string, mode: FinalMode): Res
     const last = pending.length === 0;
     if (c === '.' || c === '..') {
       if (c === '..') {
-        if (stack.length === 0) throw new WasiError(errno.notcapable);
+        if (stack.length === 0) throw new FsError('ENOTCAPABLE');
         stack.pop();
       }
       if (last) name = null;
@@ -92,13 +97,13 @@ export function resolvePath(dir: DirFd, guestPath: string, mode: FinalMode): Res
     const st = lstat(host);
     if (!st) {
       if (last) return { host, name: c, dirOnly, stat: undefined, parentRel: stack };
-      throw new WasiError(errno.noent);
+      throw new FsError('ENOENT');
     }
     if (st.isSymbolicLink()) {
-      if (++links > MAX_SYMLINKS) throw new WasiError(errno.loop);
+      if (++links > MAX_SYMLINKS) throw new FsError('ELOOP');
       const target = fs.readlinkSync(host, 'utf8');
-      if (target.length === 0) throw new WasiError(errno.noent);
-      if (target.startsWith('/')) throw new WasiError(errno.notcapable);
+      if (target.length === 0) throw new FsError('ENOENT');
+      if (target.startsWith('/')) throw new FsError('ENOTCAPABLE');
       if (last && target.endsWith('/')) dirOnly = true;
       const expanded = splitComponents(target);
       // A target of only slashes/dots still resolves (to the link's own directory).
@@ -106,7 +111,7 @@ export function resolvePath(dir: DirFd, guestPath: string, mode: FinalMode): Res
       continue;
     }
     if (!last) {
-      if (!st.isDirectory()) throw new WasiError(errno.notdir);
+      if (!st.isDirectory()) throw new FsError('ENOTDIR');
       stack.push(c);
       continue;
     }
@@ -130,14 +135,14 @@ export function entryHostPath(r: Resolved): string {
  *  so a guest cannot plant a link that leads host-side tools out of the sandbox. (Our own
  *  resolution would refuse to follow it anyway.) */
 export function checkSymlinkTarget(target: string, linkParentRel: readonly string[]): void {
-  if (target.length === 0) throw new WasiError(errno.noent);
-  if (target.includes('\0')) throw new WasiError(errno.inval);
-  if (target.startsWith('/')) throw new WasiError(errno.notcapable);
+  if (target.length === 0) throw new FsError('ENOENT');
+  if (target.includes('\0')) throw new FsError('EINVAL');
+  if (target.startsWith('/')) throw new FsError('ENOTCAPABLE');
   let depth = linkParentRel.length;
   for (const c of splitComponents(target)) {
     if (c === '.') continue;
     if (c === '..') {
-      if (--depth < 0) throw new WasiError(errno.notcapable);
+      if (--depth < 0) throw new FsError('ENOTCAPABLE');
     } else {
       depth++;
     }

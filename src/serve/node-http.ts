@@ -1,0 +1,107 @@
+// node:http requests and responses as wasi:http sees them: the request body as a BodyReader (paused
+// past its limit), the response as a ResponseWriter (head sent lazily, so that a body written and
+// finished at once goes out in one write with a content-length).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BodyReader, HttpError, type Field } from '../net/http-client.ts';
+import { fieldsFromRaw, FORBIDDEN_FIELDS } from '../wasi/p2/http/fields.ts';
+import { IncomingRequest, type ResponseBody, type ResponseWriter } from '../wasi/p2/http/types.ts';
+
+/** The request as the guest's `incoming-request`; headers and body are read only if it asks. */
+export function incomingRequest(req: IncomingMessage, maxBufferedBytes: number): IncomingRequest {
+  return new IncomingRequest({
+    method: req.method ?? 'GET',
+    pathWithQuery: req.url,
+    scheme: { tag: 'HTTP' },
+    authority: req.headers.host,
+    headers: () => fieldsFromRaw(req.rawHeaders, true),
+    body: () => requestBody(req, maxBufferedBytes),
+  });
+}
+
+function requestBody(req: IncomingMessage, max: number): BodyReader {
+  const reader = new BodyReader(max);
+  reader.onPause = () => req.pause();
+  reader.onResume = () => req.resume();
+  // the guest gave up on the body: let Node read and drop the rest
+  reader.onAbort = () => req.resume();
+  req.on('data', (chunk: Buffer) => reader.push(chunk));
+  req.on('end', () => reader.end(req.rawTrailers.length > 0 ? fieldsFromRaw(req.rawTrailers, false) : undefined));
+  req.on('close', () => {
+    if (!req.complete) reader.fail(new HttpError({ tag: 'HTTP-request-body-size', val: undefined }, 'the client closed the connection before the end of the request body'));
+  });
+  req.on('error', (err) => reader.fail(new HttpError({ tag: 'connection-terminated' }, err.message)));
+  return reader;
+}
+
+const NO_BODY_STATUS = (s: number): boolean => s < 200 || s === 204 || s === 304;
+
+/** Sends a guest's response on `res`. */
+export class NodeResponseWriter implements ResponseWriter {
+  readonly #res: ServerResponse;
+  readonly #status: number;
+  readonly #headers: readonly Field[];
+  readonly #isHead: boolean;
+  readonly #body: ResponseBody;
+  #headSent = false;
+  #ended = false;
+
+  constructor(res: ServerResponse, isHead: boolean, status: number, headers: readonly Field[], body: ResponseBody) {
+    this.#res = res;
+    this.#status = status;
+    this.#headers = headers;
+    this.#isHead = isHead;
+    this.#body = body;
+    res.on('drain', () => body.drained());
+    res.on('close', () => {
+      if (!this.#ended || !res.writableFinished) {
+        body.failed(new HttpError({ tag: 'connection-terminated' }, 'the client closed the connection'));
+      }
+    });
+  }
+
+  get buffered(): number {
+    return this.#res.writableLength;
+  }
+
+  #head(extra?: readonly [string, string]): void {
+    if (this.#headSent) return;
+    this.#headSent = true;
+    const flat: string[] = [];
+    for (const [name, value] of this.#headers) {
+      if (FORBIDDEN_FIELDS.has(name)) continue;
+      flat.push(name, Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1'));
+    }
+    if (extra) flat.push(extra[0], extra[1]);
+    this.#res.writeHead(this.#status, flat);
+  }
+
+  write(chunk: Uint8Array): void {
+    if (this.#ended || this.#res.destroyed) return;
+    this.#head();
+    this.#res.write(chunk);
+  }
+
+  end(last: Uint8Array | null, trailers: readonly Field[] | undefined): void {
+    if (this.#ended || this.#res.destroyed) return;
+    this.#ended = true;
+    const res = this.#res;
+    if (!this.#headSent) {
+      // everything at once: a content-length instead of chunked framing, unless trailers need it
+      const hasLength = this.#headers.some(([n]) => n === 'content-length');
+      const bodyless = this.#isHead || NO_BODY_STATUS(this.#status);
+      this.#head(!hasLength && !bodyless && !trailers ? ['content-length', String(last?.length ?? 0)] : undefined);
+    }
+    if (trailers && trailers.length > 0) {
+      const flat: [string, string][] = [];
+      for (const [name, value] of trailers) flat.push([name, Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1')]);
+      res.addTrailers(flat);
+    }
+    if (last && last.length > 0) res.end(last);
+    else res.end();
+  }
+
+  abort(): void {
+    this.#ended = true;
+    this.#res.destroy();
+  }
+}
