@@ -95,6 +95,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       instancePerRequest: perRequest,
       cacheDir,
       log: verbose ? say : undefined,
+      warn: say,
     });
     process.stderr.write(`Serving HTTP on http://${formatAddress(server.address)}/\n`);
     const signal = await new Promise<NodeJS.Signals>((resolve) => {

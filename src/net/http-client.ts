@@ -229,6 +229,7 @@ export class RequestBody implements AsyncIterable<Uint8Array> {
   #error: Error | null = null;
   #wake: (() => void) | null = null;
   #written = 0;
+  #trailers: readonly Field[] | undefined;
   /** The connection the request went out on (HTTP/1.1 only: see finish()). */
   socket: TrailerSocket | null = null;
 
@@ -274,8 +275,6 @@ export class RequestBody implements AsyncIterable<Uint8Array> {
     if (trailers && trailers.length > 0) this.#trailers = trailers;
     this.#wakeReader();
   }
-
-  #trailers: readonly Field[] | undefined;
 
   /** The exchange failed (or the guest abandoned the body): writes fail from now on. */
   fail(err: Error): void {

@@ -206,14 +206,19 @@ export class TcpConnectionImpl implements TcpConnection {
     return this.bufferLimits;
   }
 
-  write(data: Uint8Array): number {
+  write(data: Uint8Array, owned = false): number {
     if (this.#error) throw this.#error;
     if (this.#writeShut || this.#socketClosed || this.#closed) throw new NetError('EPIPE', 'socket is shut down for writing');
     const s = this.#socket;
     if (data.length === 0 || this.#writeBlocked()) return 0;
-    // the caller's view is guest memory that will change: Node must get its own copy
-    const copy = Buffer.allocUnsafe(data.length);
-    copy.set(data);
+    let copy: Buffer;
+    if (owned) {
+      copy = Buffer.from(data.buffer, data.byteOffset, data.length);
+    } else {
+      // the caller's view is guest memory that will change: Node must get its own copy
+      copy = Buffer.allocUnsafe(data.length);
+      copy.set(data);
+    }
     s.write(copy);
     this.#ctx.accounting.bytesOut += data.length;
     return data.length;

@@ -100,8 +100,9 @@ export interface TcpConnection {
    *  socket error (ECONNRESET, ...) once the buffered bytes before it are consumed. */
   read(dst: Uint8Array, peek?: boolean): number;
   /** Copies `data` into the send queue: returns data.length, or 0 when the queue is over the limit
-   *  (would block). Throws NetError EPIPE after shutdown('write'), ECONNRESET etc. */
-  write(data: Uint8Array): number;
+   *  (would block). Throws NetError EPIPE after shutdown('write'), ECONNRESET etc. With `owned` the
+   *  caller hands `data` over (nobody modifies it afterwards) and it is queued without a copy. */
+  write(data: Uint8Array, owned?: boolean): number;
   waitReadable(): Promise<void>;
   waitWritable(): Promise<void>;
   shutdown(how: 'read' | 'write' | 'both'): void;

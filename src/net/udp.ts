@@ -9,6 +9,8 @@ import { Readiness } from './pollable.ts';
 import { NetError, type Datagram, type SocketAddress, type UdpSocket } from './types.ts';
 
 const noop = (): void => {};
+/** How long a closed socket may still take to hand its in-flight datagrams to the kernel. */
+export const UDP_LINGER_MS = 2000;
 
 export class UdpSocketImpl implements UdpSocket {
   readonly #ctx: GuestContext;
@@ -119,6 +121,7 @@ export class UdpSocketImpl implements UdpSocket {
       this.#socket.send(copy, to.port, target, (err) => {
         this.#inflight -= cost;
         this.writable.notify();
+        if (this.#closed && this.#inflight === 0) this.#closeSocket();
         if (err) return reject(toNetError(err));
         const acct = this.#ctx.accounting;
         acct.datagramsOut++;
@@ -195,8 +198,17 @@ export class UdpSocketImpl implements UdpSocket {
     this.#queue = [];
     this.#head = 0;
     this.#queuedBytes = 0;
-    try { this.#socket.close(); } catch { /* already closed */ }
+    if (this.#inflight > 0) {
+      // like close(2): datagrams already sent still go out (Node hands them over a tick later)
+      setTimeout(() => this.#closeSocket(), UDP_LINGER_MS).unref();
+    } else {
+      this.#closeSocket();
+    }
     this.readable.notify();
     this.writable.notify();
+  }
+
+  #closeSocket(): void {
+    try { this.#socket.close(); } catch { /* already closed */ }
   }
 }

@@ -39,8 +39,11 @@ export interface ServeOptions {
    *  such as componentize-js's fetch-event style, are also detected). */
   instancePerRequest?: boolean;
   cacheDir?: string;
-  /** Diagnostics: transpile cache misses, traps, mode switches. */
+  /** Diagnostics: transpile cache misses, handler failures. */
   log?: (line: string) => void;
+  /** What an operator should hear about: switching to one request per instance, instances that
+   *  cannot be made. */
+  warn?: (line: string) => void;
 }
 
 export interface Server {
@@ -80,6 +83,7 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
   if (binaryKind(bytes) !== 'component') throw new Error('wasinet serve runs WASI 0.2 components (this is a core module)');
   const guest = options.guest ?? (typeof wasm === 'string' ? wasm : 'guest');
   const log = options.log ?? (() => {});
+  const warn = options.warn ?? log;
   const checker = new Checker(options.policy, { guest, audit: options.audit });
   const network = new NetworkCore({ guest, checker, limits: options.limits });
   const component = await loadComponent(bytes, { cacheDir: options.cacheDir, log });
@@ -111,25 +115,35 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
   const pool = new InstancePool<Instance>({
     max: options.maxConcurrent ?? defaultMaxConcurrent(),
     create: createInstance,
-    onCreateError: (err) => log(`could not instantiate the component: ${err instanceof Error ? err.message : String(err)}`),
+    onCreateError: (err) => warn(`could not instantiate the component: ${err instanceof Error ? err.message : String(err)}`),
   });
   pool.add(first);
   if (options.instancePerRequest) pool.oneShot = true;
 
   let inFlight = 0;
   let idleResolve: (() => void) | null = null;
+  let stopping = false;
   const done = (): void => {
     inFlight--;
+    // while stopping, connections whose last response just went out are closed too
+    if (stopping) server.closeIdleConnections();
     if (inFlight === 0 && idleResolve) idleResolve();
   };
 
   const server = http.createServer({ keepAliveTimeout: 5_000, requestTimeout: 0 }, (req, res) => {
+    // in flight until the handler has returned and the response has gone out (or failed)
     inFlight++;
+    let pending = 2;
+    const settle = (): void => {
+      if (--pending === 0) done();
+    };
+    res.once('close', settle);
+    if (stopping) res.shouldKeepAlive = false;
     handleRequest(req, res).catch((err: unknown) => {
       log(`internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
       if (!res.headersSent) simpleResponse(res, 500, 'internal server error\n');
       else res.destroy();
-    }).finally(done);
+    }).finally(settle);
   });
 
   async function handleRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -160,7 +174,7 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
         await fresh.close();
         if (second.kind === 'ok' && !pool.oneShot) {
           pool.oneShot = true;
-          log('the component answers only the first request of each instance: serving one request per instance from now on');
+          warn('the component answers only the first request of each instance: serving one request per instance from now on');
         }
         outcome = second;
       }
@@ -247,6 +261,7 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
     },
     close(): Promise<void> {
       closing ??= (async () => {
+        stopping = true;
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         if (inFlight > 0) await new Promise<void>((resolve) => { idleResolve = resolve; });

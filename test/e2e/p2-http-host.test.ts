@@ -1,7 +1,13 @@
 // The wasi:http host objects and the core's HTTP client, driven directly (no guest): fields rules,
 // request validation, timeouts, policy, body queues and the response writer protocol.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { NetworkCore } from '../../src/net/core.ts';
 import { BodyReader, HttpClient, httpErrorOf, RequestBody, type OutboundResponse } from '../../src/net/http-client.ts';
@@ -326,6 +332,93 @@ describe('the HTTP client over the network core', () => {
     } finally {
       await ctx.close();
       network.close();
+    }
+  });
+});
+
+/** A self-signed certificate for localhost / 127.0.0.1 (openssl), or null without openssl. */
+function selfSigned(): { key: string; cert: string } | null {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasinet-tls-'));
+  try {
+    const r = spawnSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
+      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ], { stdio: 'ignore' });
+    if (r.status !== 0) return null;
+    return { key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'), cert: fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8') };
+  } catch {
+    return null;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('HTTPS through the network core', () => {
+  const tls = selfSigned();
+  let h2: http2.Http2SecureServer, h1: https.Server;
+  let h2Port = 0, h1Port = 0;
+  const versions: string[] = [];
+  before(async () => {
+    if (!tls) return;
+    const handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void => {
+      versions.push(req.httpVersion);
+      let n = 0;
+      req.on('data', (d: Buffer) => { n += d.length; });
+      req.on('end', () => res.end(`${req.httpVersion} ${req.method} ${n}`));
+    };
+    h2 = http2.createSecureServer({ ...tls, allowHTTP1: true }, handler);
+    h1 = https.createServer(tls, handler);
+    await new Promise<void>((r) => h2.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => h1.listen(0, '127.0.0.1', r));
+    h2Port = (h2.address() as { port: number }).port;
+    h1Port = (h1.address() as { port: number }).port;
+  });
+  after(() => {
+    h2?.close();
+    h1?.closeAllConnections();
+    h1?.close();
+  });
+
+  async function text(r: OutboundResponse): Promise<string> {
+    let s = '';
+    for (;;) {
+      const c = r.body.read(1 << 20);
+      if (c) { s += dec(c); continue; }
+      if (r.body.done) return s;
+      await r.body.readable.wait();
+    }
+  }
+
+  test('TLS on top of the core connection: HTTP/2 where offered, HTTP/1.1 otherwise, certificates checked', { skip: !tls && 'openssl not available' }, async () => {
+    const audit = new MemoryAuditLog();
+    const network = new NetworkCore({ guest: 't', checker: new Checker(policyFromObject({ 'allow-net': ['localhost'] }), { guest: 't', audit }) });
+    const client = new HttpClient(network, { tls: { ca: tls!.cert } });
+    try {
+      const body = new RequestBody();
+      const p = client.request({ method: 'POST', scheme: 'https', authority: `localhost:${h2Port}`, pathWithQuery: '/', headers: [], body });
+      body.write(new Uint8Array(100_000));
+      body.finish(undefined);
+      assert.equal(await text(await p.response), '2.0 POST 100000');
+      const r1 = await client.request({ method: 'GET', scheme: 'https', authority: `localhost:${h1Port}`, pathWithQuery: '/', headers: [], body: null }).response;
+      assert.equal(await text(r1), '1.1 GET 0');
+      assert.ok(audit.events.some((e) => e.op === 'connect' && e.name === 'localhost' && e.port === h2Port && e.decision === 'allow'));
+      assert.equal(network.accounting.connectionsOpened, 2);
+    } finally {
+      await client.close();
+      network.close();
+    }
+    const untrusting = new NetworkCore({ guest: 't', checker: new Checker(policyFromObject({ 'allow-net': ['localhost'] }), { guest: 't' }) });
+    const strict = new HttpClient(untrusting);
+    try {
+      await assert.rejects(strict.request({ method: 'GET', scheme: 'https', authority: `localhost:${h1Port}`, pathWithQuery: '/', headers: [], body: null }).response,
+        (e: { code: unknown }) => {
+          assert.deepEqual(e.code, { tag: 'TLS-certificate-error' });
+          return true;
+        });
+    } finally {
+      await strict.close();
+      untrusting.close();
     }
   });
 });

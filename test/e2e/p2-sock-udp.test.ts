@@ -66,7 +66,7 @@ describe('C UDP components', () => {
         for (let i = 0; i < N; i++) {
           const data = Buffer.alloc((i * 613) % 8000 + (i === N - 1 ? 60_000 : 0));
           for (let k = 0; k < data.length; k++) data[k] = (k * 5 + i) & 255;
-          const back = once(c, 'message') as Promise<[Buffer, dgram.RemoteInfo]>;
+          const back = once(c, 'message', { signal: AbortSignal.timeout(5000) }) as Promise<[Buffer, dgram.RemoteInfo]>;
           c.send(data, port, '127.0.0.1');
           const [msg, rinfo] = await back;
           assert.ok(msg.equals(data), `datagram ${i} echoed unchanged`);

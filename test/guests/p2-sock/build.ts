@@ -33,8 +33,9 @@ let preopened = false;
 /** jco's in-process wasm-tools reads the WIT through preview2-shim's filesystem, which needs a preopen. */
 async function jcoApi(): Promise<typeof import('@bytecodealliance/jco')> {
   if (!preopened) {
-    const { _setPreopens } = await import('@bytecodealliance/preview2-shim/filesystem');
-    _setPreopens({ '/': '/' });
+    const shim = await import('@bytecodealliance/preview2-shim/filesystem');
+    // the package's browser typings win for TypeScript; Node loads the nodejs build, which takes a map
+    (shim._setPreopens as unknown as (preopens: Record<string, string>) => void)({ '/': '/' });
     preopened = true;
   }
   return import('@bytecodealliance/jco');

@@ -187,6 +187,7 @@ IMPORT("wasi:io/streams", "[method]output-stream.check-write") extern void out_c
 IMPORT("wasi:io/streams", "[method]output-stream.write") extern void out_write_(handle_t, const void *, size_t, void *ret);
 IMPORT("wasi:io/streams", "[method]output-stream.blocking-write-and-flush") extern void out_bwf_(handle_t, const void *, size_t, void *ret);
 IMPORT("wasi:io/streams", "[method]output-stream.blocking-flush") extern void out_blocking_flush_(handle_t, void *ret);
+IMPORT("wasi:io/streams", "[method]output-stream.splice") extern void out_splice_(handle_t, handle_t src, int64_t len, void *ret);
 IMPORT("wasi:io/streams", "[method]output-stream.subscribe") extern handle_t out_subscribe(handle_t);
 IMPORT("wasi:io/streams", "[resource-drop]output-stream") extern void out_drop(handle_t);
 
@@ -222,6 +223,17 @@ static int64_t in_read(handle_t s, uint8_t *buf, size_t max) {
   return take_list(buf, max);
 }
 
+/** Like in_read, but hands over the host's list itself (no copy): *data must be free()d when the
+ *  count is > 0. */
+static int64_t in_read_owned(handle_t s, size_t max, uint8_t **data) {
+  in_read_(s, (int64_t)max, RET);
+  if (r8(0) != 0) return stream_err(4);
+  *data = (uint8_t *)(uintptr_t)r32(4);
+  size_t n = r32(8);
+  if (n > max) die("read returned more than asked");
+  return (int64_t)n;
+}
+
 static int64_t in_blocking_read(handle_t s, uint8_t *buf, size_t max) {
   in_blocking_read_(s, (int64_t)max, RET);
   if (r8(0) != 0) return stream_err(4);
@@ -239,6 +251,14 @@ static int64_t out_write(handle_t s, const void *p, size_t n) {
   out_write_(s, p, n, RET);
   if (r8(0) != 0) return stream_err(4);
   return 0;
+}
+
+/** Moves up to `len` bytes from `src` to `dst` without them entering guest memory: the count (0:
+ *  nothing to move right now), or STREAM_CLOSED / STREAM_FAILED (either stream). */
+static int64_t out_splice(handle_t dst, handle_t src, uint64_t len) {
+  out_splice_(dst, src, (int64_t)len, RET);
+  if (r8(0) != 0) return stream_err(8);
+  return (int64_t)r64(8);
 }
 
 /** Writes everything (blocking-write-and-flush in chunks of at most 4096). */

@@ -1,24 +1,29 @@
 // A wasi:sockets TCP echo server: binds ADDR:PORT itself, listens, and serves every connection
 // with non-blocking reads and writes driven by one poll() over all of them.
 //
-// usage: tcp-echo-server ADDR PORT MAXCONN
+// usage: tcp-echo-server ADDR PORT MAXCONN [splice]
 //   prints "listening ADDR:PORT" (the real port) once it accepts; after MAXCONN connections have
 //   come and gone (0: never) prints "served N connections, B bytes, max concurrent C" and exits 0.
+//   With "splice" the bytes go from each input stream to its output stream with
+//   output-stream.splice and never enter guest memory; otherwise read and write.
 #include "p2sock.h"
 
-#define BUF (64 * 1024)
+#define BUF (256 * 1024)
 
 typedef struct {
   handle_t sock, in, out, in_p, out_p;
-  uint8_t *buf;
-  size_t len, off; // pending output: buf[off..len)
+  uint8_t *buf;    // the last read's data (the host's list, ours to free), pending output buf[off..len)
+  size_t len, off;
+  uint64_t permit; // what is left of the last check-write permit (writes may use it up bit by bit)
+  int want_out;    // splice mode: waiting for output capacity
   int open;
 } conn_t;
 
 static conn_t *conns;
 static size_t nconns, capconns;
 static uint64_t total_bytes;
-static size_t served, open_now, max_open;
+static size_t served, open_now, max_open, polls, events;
+static int use_splice;
 
 static void close_conn(conn_t *c) {
   pollable_drop(c->in_p);
@@ -26,7 +31,7 @@ static void close_conn(conn_t *c) {
   in_drop(c->in);
   out_drop(c->out);
   tcp_drop(c->sock);
-  free(c->buf);
+  if (c->len) free(c->buf);
   c->open = 0;
   served++;
   open_now--;
@@ -36,31 +41,62 @@ static void close_conn(conn_t *c) {
  *  -1 when the stream failed. */
 static int flush_pending(conn_t *c) {
   while (c->off < c->len) {
-    int64_t permit = out_check_write(c->out);
-    if (permit < 0) return -1;
-    if (permit == 0) return 1;
     size_t n = c->len - c->off;
-    if ((uint64_t)n > (uint64_t)permit) n = (size_t)permit;
+    if (c->permit < n) {
+      // ask only when what is left of the last permit is not enough
+      int64_t permit = out_check_write(c->out);
+      if (permit < 0) return -1;
+      c->permit = (uint64_t)permit;
+      if (permit == 0) return 1;
+    }
+    if ((uint64_t)n > c->permit) n = (size_t)c->permit;
     if (out_write(c->out, c->buf + c->off, n) < 0) return -1;
+    c->permit -= n;
     c->off += n;
   }
+  free(c->buf);
   c->off = c->len = 0;
   return 0;
 }
 
-/** Reads and echoes until the input has nothing more right now. Returns -1 to close. */
+/** Splice mode: moves what the input has, as far as the output's permit goes. Returns -1 to close. */
+static int serve_splice(conn_t *c) {
+  for (int rounds = 0; rounds < 16; rounds++) {
+    if (c->permit == 0) {
+      int64_t permit = out_check_write(c->out);
+      if (permit < 0) return -1;
+      c->permit = (uint64_t)permit;
+      c->want_out = permit == 0;
+      if (permit == 0) return 0;
+    }
+    uint64_t want = c->permit < BUF ? c->permit : BUF;
+    int64_t n = out_splice(c->out, c->in, want);
+    if (n < 0) return -1; // the input ended (or either stream failed)
+    c->want_out = 0;
+    if (n == 0) return 0;
+    total_bytes += (uint64_t)n;
+    c->permit -= (uint64_t)n;
+  }
+  return 0;
+}
+
+/** Reads and echoes. Reads again only while reads fill the buffer (more is likely waiting); otherwise
+ *  back to poll(), which says when there is more. Returns -1 to close. */
 static int serve(conn_t *c) {
   for (int rounds = 0; rounds < 16; rounds++) {
     if (c->len > 0) {
       int r = flush_pending(c);
       if (r != 0) return r < 0 ? -1 : 0;
     }
-    int64_t n = in_read(c->in, c->buf, BUF);
+    int64_t n = in_read_owned(c->in, BUF, &c->buf);
     if (n < 0) return -1; // end of stream or error: done with this one
     if (n == 0) return 0;
     total_bytes += (uint64_t)n;
     c->len = (size_t)n;
     c->off = 0;
+    int r = flush_pending(c);
+    if (r != 0) return r < 0 ? -1 : 0;
+    if (n < BUF) return 0;
   }
   return 0;
 }
@@ -69,6 +105,7 @@ int main(int argc, char **argv) {
   if (argc < 4) die("usage: tcp-echo-server ADDR PORT MAXCONN");
   addr_t local = parse_addr(argv[1], atoi(argv[2]));
   size_t maxconn = (size_t)atol(argv[3]);
+  use_splice = argc > 4 && strcmp(argv[4], "splice") == 0;
 
   handle_t net = instance_network();
   handle_t listener;
@@ -106,10 +143,12 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < nconns; i++) {
       conn_t *c = &conns[i];
       if (!c->open) continue;
-      plist[n] = c->len > 0 ? c->out_p : c->in_p;
+      plist[n] = (c->len > 0 || c->want_out) ? c->out_p : c->in_p;
       who[n++] = i;
     }
     size_t k = poll_list(plist, n, ready);
+    polls++;
+    events += k;
     for (size_t j = 0; j < k; j++) {
       size_t i = who[ready[j]];
       if (i == (size_t)-1) {
@@ -131,19 +170,20 @@ int main(int argc, char **argv) {
           c->sock = s; c->in = in; c->out = out;
           c->in_p = in_subscribe(in);
           c->out_p = out_subscribe(out);
-          c->buf = malloc(BUF);
           c->len = c->off = 0;
+          c->permit = 0;
+          c->want_out = 0;
           c->open = 1;
           if (++open_now > max_open) max_open = open_now;
-          if (serve(c) < 0) close_conn(c);
+          if ((use_splice ? serve_splice(c) : serve(c)) < 0) close_conn(c);
           if (maxconn != 0 && served + open_now >= maxconn) break;
         }
       } else {
         conn_t *c = &conns[i];
-        if (c->open && serve(c) < 0) close_conn(c);
+        if (c->open && (use_splice ? serve_splice(c) : serve(c)) < 0) close_conn(c);
       }
     }
   }
-  printf("served %zu connections, %llu bytes, max concurrent %zu\n", served, (unsigned long long)total_bytes, max_open);
+  printf("served %zu connections, %llu bytes, max concurrent %zu, polls %zu, events %zu\n", served, (unsigned long long)total_bytes, max_open, polls, events);
   return 0;
 }

@@ -55,6 +55,7 @@ class Shared {
 
 class TcpSource implements ByteSource {
   readonly #shared: Shared;
+  #closed = false;
   readonly readable: ReadySource;
 
   constructor(shared: Shared) {
@@ -74,12 +75,15 @@ class TcpSource implements ByteSource {
   }
 
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     this.#shared.release();
   }
 }
 
 class TcpSink implements ByteSink {
   readonly #shared: Shared;
+  #closed = false;
   readonly writable: ReadySource;
 
   constructor(shared: Shared) {
@@ -101,15 +105,19 @@ class TcpSink implements ByteSink {
     }
   }
 
+  /** Queued without a copy: what reaches a sink is never reused by its caller (jco lifts a list<u8>
+   *  as a fresh copy of guest memory; splice passes what a source handed out). */
   write(data: Uint8Array): void {
     try {
-      this.#shared.conn.write(data);
+      this.#shared.conn.write(data, true);
     } catch (e) {
       this.#fail(e);
     }
   }
 
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     this.#shared.release();
   }
 }
@@ -438,7 +446,11 @@ export class TcpSocket {
 
   [Symbol.dispose](): void {
     if (this.#state === 'closed' && !this.#shared && !this.#listener && !this.#binding) return;
-    this.#bindOp = null;    // an operation still running closes what it opens (see Settled callbacks)
+    // an operation still running closes what it opens (see the Settled callbacks); one that has
+    // finished but was never collected by finish-* is closed here
+    if (this.#bindOp?.ok) this.#bindOp.value!.close();
+    if (this.#connectOp?.ok) this.#connectOp.value!.close();
+    this.#bindOp = null;
     this.#connectOp = null;
     this.#binding?.close();
     this.#binding = null;

@@ -195,6 +195,7 @@ export class UdpSocket {
   }
 
   [Symbol.dispose](): void {
+    if (this.#bindOp?.ok) this.#bindOp.value!.close(); // bound, never collected by finish-bind
     this.#bindOp = null;
     this.#socket?.close();
     this.#socket = null;
