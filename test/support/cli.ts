@@ -63,7 +63,8 @@ export class CliProcess {
     const [cmd, ...pre] = opts.wrapper?.length ? [...opts.wrapper, process.execPath] : [process.execPath];
     this.child = spawn(cmd!, [...pre, ...argv], {
       cwd: opts.cwd ?? REPO_ROOT,
-      env: { ...process.env, ...opts.env },
+      // transpiled components are cached inside the checkout (git-ignored), not in the user's ~/.cache
+      env: { ...process.env, WASINET_CACHE_DIR: process.env.WASINET_CACHE_DIR ?? path.join(REPO_ROOT, '.cache', 'wasinet'), ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     live.add(this.child);

@@ -31,13 +31,13 @@ async function both(wasm: string): Promise<{ plain: LoadedComponent; lean: Loade
   const bytes = new Uint8Array(fs.readFileSync(wasm));
   const plainDir = path.join(tmp, `plain-${n}`);
   const leanDir = path.join(tmp, `lean-${n++}`);
-  const plain = await loadComponent(bytes, { cacheDir: plainDir });
+  const plain = await loadComponent(bytes, { cacheDir: plainDir, glue: 'as-generated' });
   fs.cpSync(plainDir, leanDir, { recursive: true });
   const [entry] = fs.readdirSync(path.join(leanDir, 'components'));
   const file = path.join(leanDir, 'components', entry!, 'component.mjs');
   const r = leanGlue(fs.readFileSync(file, 'utf8'));
   fs.writeFileSync(file, r.code);
-  const lean = await loadComponent(bytes, { cacheDir: leanDir });
+  const lean = await loadComponent(bytes, { cacheDir: leanDir, glue: 'as-generated' });
   return { plain, lean, leaned: r.leaned, skipped: r.skipped };
 }
 

@@ -9,10 +9,11 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { ASYNC_EXPORTS, ASYNC_IMPORTS } from './host.ts';
 import type { InterfaceImpl } from './context.ts';
+import { leanGlue } from './lean-glue.ts';
 import { componentImportNames } from './binary.ts';
 
 /** Bump when the transpile options or the way we load the output change. */
-const LAYOUT = 3;
+const LAYOUT = 4;
 const JS_NAME = 'component.mjs';
 
 export interface LoadOptions {
@@ -20,6 +21,9 @@ export interface LoadOptions {
   cacheDir?: string;
   /** Told about cache misses (with the transpile time). */
   log?: (line: string) => void;
+  /** `lean` (default) rewrites jco's host-call glue for speed (see tuneGlue); `as-generated` keeps
+   *  jco's output untouched, for comparison and debugging. */
+  glue?: 'lean' | 'as-generated';
 }
 
 export type ComponentExports = Record<string, unknown>;
@@ -61,14 +65,14 @@ export async function loadComponent(bytes: Uint8Array, opts: LoadOptions = {}): 
   const key = createHash('sha256')
     .update(`wasinet-p2-${LAYOUT}\0jco-transpile@${getTranspilerVersion()}\0`)
     // which host functions may suspend is compiled into the output: a change needs a new transpile
-    .update(`${JSON.stringify([ASYNC_IMPORTS, ASYNC_EXPORTS])}\0`)
+    .update(`${JSON.stringify([ASYNC_IMPORTS, ASYNC_EXPORTS, opts.glue ?? 'lean'])}\0`)
     .update(bytes)
     .digest('hex');
   const dir = path.join(opts.cacheDir ?? defaultCacheDir(), 'components', key);
   let manifest = readManifest(dir);
   if (!manifest) {
     const t0 = performance.now();
-    manifest = await transpileInto(bytes, dir);
+    manifest = await transpileInto(bytes, dir, opts.glue ?? 'lean');
     opts.log?.(`transpile cache miss: ${key.slice(0, 12)} transpiled in ${Math.round(performance.now() - t0)} ms`);
   }
   const mod = (await import(pathToFileURL(path.join(dir, JS_NAME)).href)) as {
@@ -105,7 +109,7 @@ function readManifest(dir: string): Manifest | null {
   return null;
 }
 
-async function transpileInto(bytes: Uint8Array, dir: string): Promise<Manifest> {
+async function transpileInto(bytes: Uint8Array, dir: string, glue: 'lean' | 'as-generated'): Promise<Manifest> {
   const { transpileBytes } = await import('@bytecodealliance/jco-transpile');
   const result = await transpileBytes(bytes, {
     name: 'component',
@@ -123,7 +127,7 @@ async function transpileInto(bytes: Uint8Array, dir: string): Promise<Manifest> 
   for (const [name, data] of Object.entries(result.files)) {
     if (name.endsWith('.d.ts')) continue;
     const out = name === 'component.js' ? JS_NAME : name;
-    fs.writeFileSync(path.join(tmp, out), name === 'component.js' ? tuneGlue(data) : data);
+    fs.writeFileSync(path.join(tmp, out), name === 'component.js' && glue === 'lean' ? tuneGlue(data) : data);
     files.push(out);
   }
   const manifest: Manifest = { imports: result.imports, exports: result.exports, files };
@@ -143,6 +147,8 @@ async function transpileInto(bytes: Uint8Array, dir: string): Promise<Manifest> 
  *    JCO_DEBUG still works.
  *  - every handle created for a host object adds its number to a per-table Set that nothing ever
  *    reads (`_createdReps`): memory that grows with every request. The adds are dropped.
+ *  Then lean-glue.ts takes the component-model-async task bookkeeping out of every host call (a
+ *  0.2 component has no async lifts or lowers): ~6 µs → ~0.3 µs per synchronous call.
  *  Output that does not look as expected is left as it is. */
 function tuneGlue(js: Uint8Array): Uint8Array {
   let text = Buffer.from(js).toString('utf8');
@@ -153,5 +159,6 @@ function tuneGlue(js: Uint8Array): Uint8Array {
   const uses = text.match(/_createdReps\b[^;\n]*/g) ?? [];
   const onlyWrites = uses.every((u) => /^_createdReps\.add\(rep\)$/.test(u) || /^_createdReps = new Set\(\)$/.test(u));
   if (uses.length > 0 && onlyWrites) text = text.replaceAll('table._createdReps.add(rep);', '');
+  text = leanGlue(text).code;
   return Buffer.from(text, 'utf8');
 }

@@ -1,4 +1,4 @@
-// Lean host-call glue for jco-transpiled components (proposal: not wired into component.ts yet).
+// Lean host-call glue for jco-transpiled components (applied by component.ts when transpiling).
 //
 // jco 1.35's generated trampolines run every host call, even a plain synchronous one, through the
 // component-model-async task machinery (a task and a subtask per call, their waitables and
