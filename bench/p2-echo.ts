@@ -5,10 +5,8 @@
 // client process as the preview 1 benchmark (bench/echo-client.ts). Runs alternate (native,
 // wasinet, jco, native, ...); each side's median over its runs is compared.
 //
-//   node bench/p2-echo.ts [--quick] [--strict] [--rounds N] [--only latency,latency-pinned,bulk,bulk-splice,concurrent] [--no-jco] [--lean-glue]
+//   node bench/p2-echo.ts [--quick] [--strict] [--rounds N] [--only latency,latency-pinned,bulk,bulk-splice,concurrent] [--no-jco]
 //
-// --lean-glue runs wasinet with the transpiled component's host-call glue rewritten by
-// src/wasi/p2/lean-glue.ts (a proposal not yet wired into the loader), from a private cache dir.
 //
 // Scenarios and targets (wasinet/native):
 //   latency         1-byte ping-pong, one client, median µs per round trip (informational)
@@ -25,7 +23,6 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { buildSockC } from '../test/guests/p2-sock/build.ts';
-import { leanGlue } from '../src/wasi/p2/lean-glue.ts';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH_DIR);
@@ -36,22 +33,21 @@ const JCO = path.join(ROOT, 'node_modules', '@bytecodealliance', 'jco', 'dist', 
 
 type Side = 'native' | 'wasinet' | 'jco';
 
-interface Args { quick: boolean; strict: boolean; rounds: number; only: Set<string> | undefined; jco: boolean; lean: boolean }
+interface Args { quick: boolean; strict: boolean; rounds: number; only: Set<string> | undefined; jco: boolean }
 
 function parseCli(argv: string[]): Args {
-  const a: Args = { quick: false, strict: false, rounds: 0, only: undefined, jco: true, lean: false };
+  const a: Args = { quick: false, strict: false, rounds: 0, only: undefined, jco: true };
   for (let i = 0; i < argv.length; i++) {
     const t = argv[i]!;
     if (t === '--quick') a.quick = true;
     else if (t === '--strict') a.strict = true;
     else if (t === '--no-jco') a.jco = false;
-    else if (t === '--lean-glue') a.lean = true;
     else if (t === '--rounds') a.rounds = Number(argv[++i]);
     else if (t.startsWith('--rounds=')) a.rounds = Number(t.slice(9));
     else if (t === '--only') a.only = new Set(argv[++i]!.split(','));
     else if (t.startsWith('--only=')) a.only = new Set(t.slice(7).split(','));
     else if (t === '--help' || t === '-h') {
-      console.log('usage: node bench/p2-echo.ts [--quick] [--strict] [--rounds N] [--only latency,latency-pinned,bulk,bulk-splice,concurrent] [--no-jco] [--lean-glue]');
+      console.log('usage: node bench/p2-echo.ts [--quick] [--strict] [--rounds N] [--only latency,latency-pinned,bulk,bulk-splice,concurrent] [--no-jco]');
       process.exit(0);
     } else {
       console.error(`p2-echo.ts: unknown argument "${t}"`);
@@ -160,8 +156,7 @@ async function startServer(side: Side, guest: string, sc: Scenario): Promise<Ser
   const port = await freePort();
   const guestArgs = [guest, '127.0.0.1', String(port), String(sc.conns), ...(sc.guestMode ?? [])];
   if (side === 'wasinet') {
-    const cache = leanCache ? [`--cache-dir=${leanCache}`] : [];
-    return spawnServer([...pin(sc.pinned), process.execPath, WASINET, 'run', ...cache, `--allow-listen=127.0.0.1:${port}`, ...guestArgs], /listening 127\.0\.0\.1:(\d+)/, port, true);
+    return spawnServer([...pin(sc.pinned), process.execPath, WASINET, 'run', `--allow-listen=127.0.0.1:${port}`, ...guestArgs], /listening 127\.0\.0\.1:(\d+)/, port, true);
   }
   return spawnServer([...pin(sc.pinned), process.execPath, JCO, 'run', ...guestArgs], /listening 127\.0\.0\.1:(\d+)/, port, true);
 }
@@ -201,22 +196,6 @@ interface Row {
 
 const guest = await buildSockC('tcp-echo-server');
 
-/** --lean-glue: a private transpile cache whose component.mjs has the lean glue applied. */
-async function prepareLeanCache(): Promise<string> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasinet-lean-'));
-  // a run without arguments transpiles into the cache and exits at once (usage error)
-  spawnSync(process.execPath, [WASINET, 'run', `--cache-dir=${dir}`, guest], { cwd: ROOT, stdio: 'ignore' });
-  const comps = path.join(dir, 'components');
-  for (const entry of fs.readdirSync(comps)) {
-    const file = path.join(comps, entry, 'component.mjs');
-    const r = leanGlue(fs.readFileSync(file, 'utf8'));
-    fs.writeFileSync(file, r.code);
-    console.error(`lean glue: ${r.leaned.length} trampolines rewritten, ${r.skipped.length} left as generated`);
-  }
-  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-const leanCache = args.lean ? await prepareLeanCache() : undefined;
 const rows: Row[] = [];
 let jcoBroken: string | undefined = args.jco ? undefined : 'skipped (--no-jco)';
 
@@ -273,7 +252,7 @@ const table = [
   ]),
 ];
 const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-console.log(`\nWASI 0.2 echo benchmark (${args.rounds} round(s) each, ${Q ? 'quick' : 'full'}${args.lean ? ', lean glue' : ''}; node ${process.version}, ${os.cpus().length} CPUs)`);
+console.log(`\nWASI 0.2 echo benchmark (${args.rounds} round(s) each, ${Q ? 'quick' : 'full'}; node ${process.version}, ${os.cpus().length} CPUs)`);
 for (const [i, row] of table.entries()) {
   console.log(row.map((c, j) => (j === 0 || j === 1 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join('  '));
   if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
@@ -284,7 +263,7 @@ const resultsDir = path.join(BENCH_DIR, 'results');
 fs.mkdirSync(resultsDir, { recursive: true });
 const file = path.join(resultsDir, `p2-echo-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 fs.writeFileSync(file, JSON.stringify({
-  time: new Date().toISOString(), node: process.version, cpus: os.cpus().length, quick: Q, rounds: args.rounds, leanGlue: args.lean, rows,
+  time: new Date().toISOString(), node: process.version, cpus: os.cpus().length, quick: Q, rounds: args.rounds, rows,
 }, null, 2) + '\n');
 console.log(`\nresults: ${path.relative(process.cwd(), file)}`);
 process.exitCode = args.strict && rows.some((r) => r.pass === false) ? 1 : 0;

@@ -4,33 +4,43 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyReader, HttpError, type Field } from '../net/http-client.ts';
 import { fieldsFromRaw, FORBIDDEN_FIELDS } from '../wasi/p2/http/fields.ts';
-import { IncomingRequest, type ResponseBody, type ResponseWriter } from '../wasi/p2/http/types.ts';
+import { IncomingRequest, type RequestSource, type ResponseBody, type ResponseWriter } from '../wasi/p2/http/types.ts';
 
 /** The request as the guest's `incoming-request`; headers and body are read only if it asks. */
 export function incomingRequest(req: IncomingMessage, maxBufferedBytes: number): IncomingRequest {
-  return new IncomingRequest({
-    method: req.method ?? 'GET',
-    pathWithQuery: req.url,
-    scheme: { tag: 'HTTP' },
-    authority: req.headers.host,
-    headers: () => fieldsFromRaw(req.rawHeaders, true),
-    body: () => requestBody(req, maxBufferedBytes),
-  });
+  return new IncomingRequest(req.method ?? 'GET', req.url, HTTP, req.headers.host, new NodeRequestSource(req, maxBufferedBytes));
 }
 
-function requestBody(req: IncomingMessage, max: number): BodyReader {
-  const reader = new BodyReader(max);
-  reader.onPause = () => req.pause();
-  reader.onResume = () => req.resume();
-  // the guest gave up on the body: let Node read and drop the rest
-  reader.onAbort = () => req.resume();
-  req.on('data', (chunk: Buffer) => reader.push(chunk));
-  req.on('end', () => reader.end(req.rawTrailers.length > 0 ? fieldsFromRaw(req.rawTrailers, false) : undefined));
-  req.on('close', () => {
-    if (!req.complete) reader.fail(new HttpError({ tag: 'HTTP-request-body-size', val: undefined }, 'the client closed the connection before the end of the request body'));
-  });
-  req.on('error', (err) => reader.fail(new HttpError({ tag: 'connection-terminated' }, err.message)));
-  return reader;
+const HTTP = Object.freeze({ tag: 'HTTP' as const });
+
+class NodeRequestSource implements RequestSource {
+  readonly #req: IncomingMessage;
+  readonly #max: number;
+
+  constructor(req: IncomingMessage, max: number) {
+    this.#req = req;
+    this.#max = max;
+  }
+
+  headers(): Field[] {
+    return fieldsFromRaw(this.#req.rawHeaders, true);
+  }
+
+  body(): BodyReader {
+    const req = this.#req;
+    const reader = new BodyReader(this.#max);
+    reader.onPause = () => req.pause();
+    reader.onResume = () => req.resume();
+    // the guest gave up on the body: let Node read and drop the rest
+    reader.onAbort = () => req.resume();
+    req.on('data', (chunk: Buffer) => reader.push(chunk));
+    req.on('end', () => reader.end(req.rawTrailers.length > 0 ? fieldsFromRaw(req.rawTrailers, false) : undefined));
+    req.on('close', () => {
+      if (!req.complete) reader.fail(new HttpError({ tag: 'HTTP-request-body-size', val: undefined }, 'the client closed the connection before the end of the request body'));
+    });
+    req.on('error', (err) => reader.fail(new HttpError({ tag: 'connection-terminated' }, err.message)));
+    return reader;
+  }
 }
 
 const NO_BODY_STATUS = (s: number): boolean => s < 200 || s === 204 || s === 304;
@@ -44,6 +54,7 @@ export class NodeResponseWriter implements ResponseWriter {
   readonly #body: ResponseBody;
   #headSent = false;
   #ended = false;
+  #draining = false;
 
   constructor(res: ServerResponse, isHead: boolean, status: number, headers: readonly Field[], body: ResponseBody) {
     this.#res = res;
@@ -51,13 +62,16 @@ export class NodeResponseWriter implements ResponseWriter {
     this.#headers = headers;
     this.#isHead = isHead;
     this.#body = body;
-    res.on('drain', () => body.drained());
-    res.on('close', () => {
-      if (!this.#ended || !res.writableFinished) {
-        body.failed(new HttpError({ tag: 'connection-terminated' }, 'the client closed the connection'));
-      }
-    });
   }
+
+  /** The server saw the response's connection close (`res` 'close'). */
+  closed(): void {
+    if (!this.#ended || !this.#res.writableFinished) {
+      this.#body.failed(new HttpError({ tag: 'connection-terminated' }, 'the client closed the connection'));
+    }
+  }
+
+  #onDrain: (() => void) | null = null;
 
   get buffered(): number {
     return this.#res.writableLength;
@@ -78,7 +92,14 @@ export class NodeResponseWriter implements ResponseWriter {
   write(chunk: Uint8Array): void {
     if (this.#ended || this.#res.destroyed) return;
     this.#head();
-    this.#res.write(chunk);
+    // the body asks for more once Node has sent what it buffered
+    if (!this.#res.write(chunk) && !this.#draining) {
+      this.#draining = true;
+      this.#res.once('drain', this.#onDrain ??= () => {
+        this.#draining = false;
+        this.#body.drained();
+      });
+    }
   }
 
   end(last: Uint8Array | null, trailers: readonly Field[] | undefined): void {

@@ -78,6 +78,13 @@ function findHandler(component: LoadedComponent, exports: Record<string, unknown
 
 const BODY_BUFFER = 1 << 20;
 
+/** One request's bookkeeping: the writer of the response the guest set (told when the connection
+ *  closes), and the two events (handler done, response closed) it waits for to count as finished. */
+interface Exchange {
+  writer: NodeResponseWriter | undefined;
+  pending: number;
+}
+
 export async function serve(wasm: Uint8Array | string, options: ServeOptions): Promise<Server> {
   const bytes = typeof wasm === 'string' ? new Uint8Array(await fs.readFile(wasm)) : wasm;
   if (binaryKind(bytes) !== 'component') throw new Error('wasinet serve runs WASI 0.2 components (this is a core module)');
@@ -133,20 +140,22 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
   const server = http.createServer({ keepAliveTimeout: 5_000, requestTimeout: 0 }, (req, res) => {
     // in flight until the handler has returned and the response has gone out (or failed)
     inFlight++;
-    let pending = 2;
-    const settle = (): void => {
-      if (--pending === 0) done();
-    };
-    res.once('close', settle);
+    const exchange: Exchange = { writer: undefined, pending: 2 };
+    res.on('close', () => {
+      exchange.writer?.closed();
+      if (--exchange.pending === 0) done();
+    });
     if (stopping) res.shouldKeepAlive = false;
-    handleRequest(req, res).catch((err: unknown) => {
+    handleRequest(req, res, exchange).catch((err: unknown) => {
       log(`internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
       if (!res.headersSent) simpleResponse(res, 500, 'internal server error\n');
       else res.destroy();
-    }).finally(settle);
+    }).finally(() => {
+      if (--exchange.pending === 0) done();
+    });
   });
 
-  async function handleRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function handleRequest(req: http.IncomingMessage, res: http.ServerResponse, exchange: Exchange): Promise<void> {
     let inst: Instance;
     try {
       inst = await pool.acquire();
@@ -159,7 +168,7 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
       return;
     }
     const reused = inst.served > 0;
-    let outcome = await runOnce(inst, req, res);
+    let outcome = await runOnce(inst, req, res, exchange);
     pool.release(inst, outcome.kind !== 'trap');
     // A component that handles only the first request of each instance (componentize-js's
     // fetch-event style) fails on a reused one. If that happens and the same request then works on
@@ -170,7 +179,7 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
         fresh = await createInstance();
       } catch { /* report the first failure */ }
       if (fresh) {
-        const second = await runOnce(fresh, req, res);
+        const second = await runOnce(fresh, req, res, exchange);
         await fresh.close();
         if (second.kind === 'ok' && !pool.oneShot) {
           pool.oneShot = true;
@@ -190,7 +199,7 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
 
   /** Runs one request on one instance. A failure that left nothing sent and the request body
    *  untouched is retryable. */
-  async function runOnce(inst: Instance, req: http.IncomingMessage, res: http.ServerResponse): Promise<Outcome> {
+  async function runOnce(inst: Instance, req: http.IncomingMessage, res: http.ServerResponse, exchange: Exchange): Promise<Outcome> {
     inst.served++;
     let responded = false;
     let errorCode: HttpErrorCode | undefined;
@@ -199,7 +208,9 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
       respond(status: number, headers: readonly Field[], b: ResponseBody): void {
         responded = true;
         body = b;
-        b.attach(new NodeResponseWriter(res, req.method === 'HEAD', status, headers, b));
+        const writer = new NodeResponseWriter(res, req.method === 'HEAD', status, headers, b);
+        exchange.writer = writer;
+        b.attach(writer);
       },
       fail(code: HttpErrorCode): void {
         responded = true;

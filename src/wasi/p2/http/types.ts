@@ -27,19 +27,20 @@ type Result<T, E> = { tag: 'ok'; val: T } | { tag: 'err'; val: E };
 
 /** `result<_, _>`'s err, as jco lowers it. */
 function unitErr(): never {
-  // eslint-disable-next-line no-throw-literal
   throw undefined;
 }
 
 const METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch']);
+/** The standard methods as the variant values handed to guests (read-only, shared). */
+const METHOD_VALUES: ReadonlyMap<string, Method> = new Map([...METHODS].map((m) => [m.toUpperCase(), Object.freeze({ tag: m })]));
 
 export function methodToString(m: Method): string {
   return m.tag === 'other' ? m.val! : m.tag.toUpperCase();
 }
 
+/** The method variant for a request line's method (case-sensitive: `get` is an extension method). */
 export function methodFromString(s: string): Method {
-  const lower = s.toLowerCase();
-  return METHODS.has(lower) && s === s.toUpperCase() ? { tag: lower } : { tag: 'other', val: s };
+  return METHOD_VALUES.get(s) ?? { tag: 'other', val: s };
 }
 
 function validMethod(m: Method): boolean {
@@ -189,7 +190,9 @@ export class OutgoingBody {
     const sink = this.#sink;
     const body = this;
     const bytes: ByteSink = {
-      writable: sink.writable,
+      get writable() {
+        return sink.writable;
+      },
       capacity: () => {
         if (body.#done) throw new HttpIoError(new HttpError({ tag: 'internal-error', val: 'body finished' }, 'body finished'));
         try {
@@ -447,8 +450,8 @@ export interface ResponseWriter {
  *  (when the response is set), then streams to it. Writes are passed on once per event-loop turn,
  *  so a small body written and finished in one go leaves as one write. */
 export class ResponseBody implements BodySink {
-  readonly writable: Readiness;
   readonly #max: number;
+  #ready: Readiness | null = null;
   #chunks: Uint8Array[] = [];
   #queued = 0;
   #writer: ResponseWriter | null = null;
@@ -460,7 +463,11 @@ export class ResponseBody implements BodySink {
 
   constructor(maxBufferedBytes = BODY_BUFFER) {
     this.#max = maxBufferedBytes;
-    this.writable = new Readiness(() => this.#error !== null || this.#finished || this.#room() > 0);
+  }
+
+  /** Ready when capacity() > 0 (or would throw). Made on first use: most bodies never wait. */
+  get writable(): Readiness {
+    return this.#ready ??= new Readiness(() => this.#error !== null || this.#finished || this.#room() > 0);
   }
 
   get finished(): boolean {
@@ -482,13 +489,14 @@ export class ResponseBody implements BodySink {
     if (this.#error) throw this.#error;
     if (this.#finished) throw new HttpError({ tag: 'internal-error', val: 'body finished' }, 'body finished');
     if (data.length === 0) return;
-    const copy = new Uint8Array(data.length);
+    // a Buffer (small ones come from Node's pool), which Node then writes as it is
+    const copy = Buffer.allocUnsafe(data.length);
     copy.set(data);
     this.#chunks.push(copy);
     this.#queued += data.length;
     if (this.#writer && !this.#flushScheduled) {
       this.#flushScheduled = true;
-      setImmediate(this.#flush);
+      setImmediate(flushBody, this);
     }
   }
 
@@ -501,17 +509,18 @@ export class ResponseBody implements BodySink {
     return out;
   }
 
-  #flush = (): void => {
-    this.#flushScheduled = false;
-    const w = this.#writer;
-    if (!w || this.#finished || this.#error) return;
-    const data = this.#take();
+  /** Passes on what was written since the last turn (see flushBody). */
+  static flush(b: ResponseBody): void {
+    b.#flushScheduled = false;
+    const w = b.#writer;
+    if (!w || b.#finished || b.#error) return;
+    const data = b.#take();
     if (data) {
-      this.#wroteAny = true;
+      b.#wroteAny = true;
       w.write(data);
     }
-    this.writable.notify();
-  };
+    b.#ready?.notify();
+  }
 
   finish(trailers: readonly Field[] | undefined): void {
     if (this.#error) throw this.#error;
@@ -523,7 +532,7 @@ export class ResponseBody implements BodySink {
 
   #complete(w: ResponseWriter): void {
     w.end(this.#take(), this.#trailers);
-    this.writable.notify();
+    this.#ready?.notify();
   }
 
   abort(reason: HttpError): void {
@@ -532,7 +541,7 @@ export class ResponseBody implements BodySink {
     this.#chunks = [];
     this.#queued = 0;
     this.#writer?.abort();
-    this.writable.notify();
+    this.#ready?.notify();
   }
 
   // the server's side
@@ -546,13 +555,13 @@ export class ResponseBody implements BodySink {
       this.#complete(writer);
     } else if (this.#queued > 0 && !this.#flushScheduled) {
       this.#flushScheduled = true;
-      setImmediate(this.#flush);
+      setImmediate(flushBody, this);
     }
   }
 
   /** The writer sent some of what it buffered (the guest may write more). */
   drained(): void {
-    this.writable.notify();
+    this.#ready?.notify();
   }
 
   /** The connection failed (the client went away): the guest's writes fail from now on. */
@@ -561,13 +570,17 @@ export class ResponseBody implements BodySink {
     this.#error = err;
     this.#chunks = [];
     this.#queued = 0;
-    this.writable.notify();
+    this.#ready?.notify();
   }
 
   /** Whether anything reached the writer before finish (then there is no content-length). */
   get streamed(): boolean {
     return this.#wroteAny;
   }
+}
+
+function flushBody(b: ResponseBody): void {
+  ResponseBody.flush(b);
 }
 
 export class OutgoingResponse {
@@ -637,41 +650,40 @@ export class ResponseOutparam {
   [Symbol.dispose](): void {}
 }
 
+/** Where a served request's head fields and body come from; each is asked for at most once, when
+ *  the guest first wants it. */
+export interface RequestSource {
+  headers(): Field[];
+  body(): BodyReader;
+}
+
 export class IncomingRequest {
   readonly #method: Method;
   readonly #path: string | undefined;
   readonly #scheme: Scheme | undefined;
   readonly #authority: string | undefined;
-  readonly #headers: () => Field[];
-  readonly #body: () => BodyReader;
+  readonly #source: RequestSource;
+  #headers: Field[] | undefined;
   #consumed = false;
-  #reader: BodyReader | null = null;
 
-  /** `headers` and `body` are called at most once, when the guest first asks. */
-  constructor(init: {
-    method: string; pathWithQuery?: string; scheme?: Scheme; authority?: string;
-    headers: () => Field[]; body: () => BodyReader;
-  }) {
-    this.#method = methodFromString(init.method);
-    this.#path = init.pathWithQuery;
-    this.#scheme = init.scheme;
-    this.#authority = init.authority;
-    let cached: Field[] | undefined;
-    this.#headers = () => (cached ??= init.headers());
-    this.#body = init.body;
+  constructor(method: string, pathWithQuery: string | undefined, scheme: Scheme | undefined, authority: string | undefined, source: RequestSource) {
+    this.#method = methodFromString(method);
+    this.#path = pathWithQuery;
+    this.#scheme = scheme;
+    this.#authority = authority;
+    this.#source = source;
   }
 
   method(): Method { return this.#method; }
   pathWithQuery(): string | undefined { return this.#path; }
   scheme(): Scheme | undefined { return this.#scheme; }
   authority(): string | undefined { return this.#authority; }
-  headers(): Fields { return Fields.of(this.#headers(), true); }
+  headers(): Fields { return Fields.of(this.#headers ??= this.#source.headers(), true); }
 
   consume(): IncomingBody {
     if (this.#consumed) unitErr();
     this.#consumed = true;
-    this.#reader = this.#body();
-    return new IncomingBody(this.#reader);
+    return new IncomingBody(this.#source.body());
   }
 
   /** Whether the guest has started on the body (a request whose body is untouched can be retried). */
