@@ -45,7 +45,11 @@ export async function buildComponentGuest(relOrAbs: string): Promise<string> {
   throw new Error(`don't know how to build component ${src}`);
 }
 
-/** Whether a test guest source is a component (everything under test/guests/p2/). */
+/** Whether a test guest source is a component: everything under test/guests/p2/, and any `.wat`
+ *  written in the component text format (its first form is `(component`). */
 export function isComponentGuest(absPath: string): boolean {
-  return path.relative(path.join(GUESTS_DIR, 'p2'), absPath).split(path.sep)[0] !== '..';
+  if (path.relative(path.join(GUESTS_DIR, 'p2'), absPath).split(path.sep)[0] !== '..') return true;
+  if (!absPath.endsWith('.wat')) return false;
+  const text = fs.readFileSync(absPath, 'utf8').replace(/;;[^\n]*|\(;[\s\S]*?;\)/g, '');
+  return /^\s*\(component\b/.test(text);
 }
