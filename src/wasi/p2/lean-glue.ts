@@ -11,6 +11,12 @@
 // through `new WebAssembly.Suspending(...)` (imports listed as async), which returns without
 // suspending when the host answers synchronously (a `poll` on something already ready).
 //
+// Exports get the same treatment once every import has been rewritten (a trampoline left as
+// generated may look for the current task): the task, its lock and its promises go, the argument
+// lowering, the core call, result lifting and post-return stay. An export keeps its
+// `WebAssembly.promising` stack only when some import can suspend; a component that imports
+// nothing that can (a handler that only writes its response) is called without a stack switch.
+//
 // Every step checks the shape it expects; a trampoline that does not match is left exactly as
 // jco generated it (and still works through the original wrappers).
 
@@ -18,8 +24,13 @@ export interface LeanGlueResult {
   code: string;
   /** Trampolines rewritten. */
   leaned: string[];
-  /** Trampolines left as generated, with why. */
+  /** Trampolines (and exports) left as generated, with why. */
   skipped: { name: string; reason: string }[];
+  /** Export functions rewritten. */
+  exportsLeaned: string[];
+  /** The exports call the core functions directly, without `WebAssembly.promising`: nothing the
+   *  component imports can suspend. */
+  syncExports: boolean;
 }
 
 const DEBUG_DEF = 'if (!globalThis?.process?.env?.JCO_DEBUG) { return; }';
@@ -145,11 +156,57 @@ function leanOne(name: string, isAsync: boolean, fn: string): string | { skip: s
     return __finish();
   }`;
   }
-  if (/\b(task|subtask|parentTask)\b/.test(body.replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"/g, "''"))) {
-    return { skip: 'task machinery left after the rewrite' };
-  }
+  if (mentionsTask(body)) return { skip: 'task machinery left after the rewrite' };
   if (/\bawait\b/.test(body)) return { skip: 'await left in the body' };
   return body;
+}
+
+/** Word `task`/`subtask`/`parentTask` outside string literals. */
+function mentionsTask(text: string): boolean {
+  return /\b(task|subtask|parentTask)\b/.test(text.replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"/g, "''"));
+}
+
+/** An export function without the task machinery: the same argument lowering, call, result lifting
+ *  and post-return as generated, and a guard against a second call entering the instance while one
+ *  is suspended (what jco's task lock did; wasinet never does it, but an embedder might). */
+function leanExport(fn: string): string | { skip: string } {
+  const header = /^ {2}async function ([\w$]+)\(([^)]*)\) \{/.exec(fn);
+  if (!header) return { skip: 'unexpected header' };
+  if (!fn.includes('callingWasmExport: true') || !fn.includes('const hostProvided = false;')) return { skip: 'not an export' };
+  const trapCheck = /getOrCreateAsyncState\(\d+\)\.throwIfTrapped\(\);/.exec(fn)?.[0];
+  if (!trapCheck) return { skip: 'no trap check' };
+  const outer = fn.indexOf('_withGlobalCurrentTaskMetaAsync({');
+  if (outer < 0) return { skip: 'no task-meta wrapper' };
+  const arrow = fn.indexOf('fn: async () => {', outer);
+  if (arrow < 0) return { skip: 'no inner function' };
+  const tryAt = fn.indexOf('try {', arrow);
+  if (tryAt < 0 || fn.slice(arrow + 'fn: async () => {'.length, tryAt).trim() !== '') return { skip: 'unexpected inner layout' };
+  const tryEnd = closeOf(fn, tryAt + 'try '.length);
+  if (tryEnd < 0) return { skip: 'unbalanced try' };
+  let inner = fn.slice(tryAt + 'try {'.length, tryEnd - 1);
+  // the core call: `_withGlobalCurrentTaskMeta({ ..., fn: () => CALL, })` becomes CALL
+  const call = inner.indexOf('_withGlobalCurrentTaskMeta({');
+  if (call < 0 || inner.indexOf('_withGlobalCurrentTaskMeta(', call + 1) >= 0) return { skip: 'not exactly one core call' };
+  const callEnd = closeOf(inner, call + '_withGlobalCurrentTaskMeta'.length);
+  if (callEnd < 0) return { skip: 'unbalanced core call' };
+  const expr = /\bfn: \(\) => ([\s\S]*?),\s*\}\)$/.exec(inner.slice(call, callEnd))?.[1];
+  if (!expr) return { skip: 'unexpected core call' };
+  inner = inner.slice(0, call) + expr + inner.slice(callEnd);
+  // a trap: marked (later calls fail at once) and thrown, instead of settling the task
+  const settle = inner.indexOf('return task.completionPromise();');
+  const caught = settle < 0 ? undefined : [...inner.slice(0, settle).matchAll(/\} catch \((\w+)\) \{/g)].pop()?.[1];
+  if (!caught) return { skip: 'unexpected trap handling' };
+  inner = inner.replace('return task.completionPromise();', `throw ${caught};`);
+  inner = dropTaskLines(dropDebugLogs(inner));
+  if (mentionsTask(inner) || inner.includes('_withGlobalCurrentTaskMeta')) return { skip: 'task machinery left after the rewrite' };
+  return `  async function ${header[1]}(${header[2]}) {
+    ${trapCheck}
+    if (__exportBusy) throw new Error('this component instance is already running an export call');
+    __exportBusy = true;
+    try {${inner}} finally {
+      __exportBusy = false;
+    }
+  }`;
 }
 
 export function leanGlue(code: string): LeanGlueResult {
@@ -199,10 +256,61 @@ export function leanGlue(code: string): LeanGlueResult {
     });
     leaned.push(name);
   }
+  // Exports lose their task bookkeeping only when every import did: a trampoline left as generated
+  // may look for the current task.
+  const exportsLeaned: string[] = [];
+  let syncExports = false;
+  if (skipped.length === 0 && leaned.length > 0) {
+    const expRe = /^ {2}async function ([\w$]+)\(/gm;
+    const exportEdits: Lean[] = [];
+    const callees: string[] = [];
+    for (let m = expRe.exec(code); m; m = expRe.exec(code)) {
+      const start = m.index;
+      const end = closeOf(code, code.indexOf('{', start + m[0].length));
+      if (end < 0) continue;
+      const fn = code.slice(start, end);
+      if (!fn.includes('callingWasmExport: true')) continue;
+      const r = leanExport(fn);
+      if (typeof r !== 'string') {
+        skipped.push({ name: `export ${m[1]}`, reason: r.skip });
+        continue;
+      }
+      try {
+        new Function(r.replace(/^ {2}async function/, 'return async function'));
+      } catch (e) {
+        skipped.push({ name: `export ${m[1]}`, reason: `rewrite does not parse: ${(e as Error).message}` });
+        continue;
+      }
+      exportEdits.push({ name: m[1]!, isAsync: true, start, end, text: r });
+      callees.push(...[...r.matchAll(/\bawait ([\w$]+)\(/g)].map((c) => c[1]!));
+    }
+    if (exportEdits.length > 0) {
+      // Nothing the component imports can suspend: its exports need no JSPI stack of their own, and
+      // a call runs to its end before the export function returns.
+      if (!edits.some((e) => e.isAsync && e.name.endsWith(':wire'))) {
+        for (const c of new Set(callees)) {
+          const wire = new RegExp(`\\n  ${c.replace(/\$/g, '\\$')} = WebAssembly\\.promising\\(`).exec(code);
+          if (!wire) continue;
+          const open = wire.index + wire[0].length - 1;
+          const close = closeOf(code, open);
+          if (close < 0) continue;
+          edits.push({ name: `${c}:sync`, isAsync: false, start: wire.index, end: close, text: `\n  ${c} = ${code.slice(open + 1, close - 1)}` });
+          for (const e of exportEdits) e.text = e.text.replace(`await ${c}(`, `${c}(`);
+          syncExports = true;
+        }
+      }
+      // one flag per instance, declared in the instantiation scope the exports live in (pushed after
+      // the export edits: the sort below is stable, and at the same start the insertion goes last)
+      const first = exportEdits.reduce((a, b) => (a.start < b.start ? a : b));
+      edits.push(...exportEdits);
+      edits.push({ name: 'export-busy', isAsync: false, start: first.start, end: first.start, text: '  let __exportBusy = false;\n' });
+      exportsLeaned.push(...exportEdits.map((e) => e.name));
+    }
+  }
   edits.sort((a, b) => b.start - a.start);
   let out = code;
   for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
   out = out.replace(`const _debugLog = (...args) => {\n    ${DEBUG_DEF}`,
     `const _debugLogOn = !!globalThis?.process?.env?.JCO_DEBUG;\n  const _debugLog = (...args) => {\n    if (!_debugLogOn) { return; }`);
-  return { code: out, leaned, skipped };
+  return { code: out, leaned, skipped, exportsLeaned, syncExports };
 }

@@ -1,7 +1,7 @@
-// The lean host-call glue (src/wasi/p2/lean-glue.ts) on real transpiled socket components: every
-// trampoline is rewritten, and the rewritten components behave exactly like the generated ones
-// (the same output, line for line, for the TCP state-machine probe; a JS client's blocking calls;
-// a trap still a trap).
+// The lean glue (src/wasi/p2/lean-glue.ts) on real transpiled components: every trampoline and
+// export is rewritten, and the rewritten components behave exactly like the generated ones (the
+// same output, line for line, for the TCP state-machine probe; a JS client's blocking calls; a trap
+// still a trap; a wasi:http handler's response), with one export call at a time per instance.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -13,7 +13,11 @@ import { FakeChecker } from '../support/fake-checker.ts';
 import { NetworkCore } from '../../src/net/index.ts';
 import { loadComponent, type LoadedComponent } from '../../src/wasi/p2/component.ts';
 import { runComponentCommand } from '../../src/wasi/p2/instance.ts';
-import { leanGlue } from '../../src/wasi/p2/lean-glue.ts';
+import { leanGlue, type LeanGlueResult } from '../../src/wasi/p2/lean-glue.ts';
+import { P2Context } from '../../src/wasi/p2/context.ts';
+import { createHost } from '../../src/wasi/p2/host.ts';
+import { IncomingRequest, ResponseOutparam, type ResponseWriter } from '../../src/wasi/p2/http/types.ts';
+import { buildHttpGuest } from '../guests/p2-http/build.ts';
 import { buildSockC, buildSockJs } from '../guests/p2-sock/build.ts';
 
 let tmp: string;
@@ -27,7 +31,7 @@ after(() => {
 let n = 0;
 /** The component as generated, and with the lean glue (each from its own cache dir: an ES module
  *  is imported once per path). */
-async function both(wasm: string): Promise<{ plain: LoadedComponent; lean: LoadedComponent; leaned: string[]; skipped: unknown[] }> {
+async function both(wasm: string): Promise<{ plain: LoadedComponent; lean: LoadedComponent } & LeanGlueResult> {
   const bytes = new Uint8Array(fs.readFileSync(wasm));
   const plainDir = path.join(tmp, `plain-${n}`);
   const leanDir = path.join(tmp, `lean-${n++}`);
@@ -38,7 +42,7 @@ async function both(wasm: string): Promise<{ plain: LoadedComponent; lean: Loade
   const r = leanGlue(fs.readFileSync(file, 'utf8'));
   fs.writeFileSync(file, r.code);
   const lean = await loadComponent(bytes, { cacheDir: leanDir, glue: 'as-generated' });
-  return { plain, lean, leaned: r.leaned, skipped: r.skipped };
+  return { plain, lean, ...r };
 }
 
 /** Runs a command component in-process; its stdout captured. */
@@ -57,9 +61,12 @@ async function run(c: LoadedComponent, args: string[], env: Record<string, strin
 
 describe('lean glue', () => {
   it('rewrites every trampoline of a C socket component; the TCP state machine probe prints the same', { timeout: 120_000 }, async () => {
-    const { plain, lean, leaned, skipped } = await both(await buildSockC('tcp-probe'));
+    const { plain, lean, leaned, skipped, exportsLeaned, syncExports } = await both(await buildSockC('tcp-probe'));
     assert.deepEqual(skipped, []);
     assert.ok(leaned.length >= 30, `${leaned.length} trampolines rewritten`);
+    // the run export loses its task bookkeeping too, but keeps its JSPI stack: poll can suspend
+    assert.deepEqual(exportsLeaned, ['run']);
+    assert.equal(syncExports, false);
     const a = await run(plain, ['tcp-probe', 'states']);
     const b = await run(lean, ['tcp-probe', 'states']);
     assert.equal(a.exitCode, 0, a.stdout);
@@ -88,6 +95,62 @@ describe('lean glue', () => {
       assert.match(r.stdout, /^ok 3 connections, \d+ bytes$/m);
     } finally {
       server.close();
+    }
+  });
+
+  it('a second export call while one is running is refused, not interleaved', { timeout: 120_000 }, async () => {
+    const { lean } = await both(await buildSockC('tcp-probe'));
+    const network = new NetworkCore({ guest: 'lean-test', checker: new FakeChecker() });
+    const out = path.join(tmp, `out-${n++}.txt`);
+    const fd = fs.openSync(out, 'w');
+    const ctx = new P2Context({ args: ['tcp-probe', 'states'], env: {}, preopens: [], network, stdio: [0, fd, 2] });
+    try {
+      const exports = await lean.instantiate(createHost(ctx));
+      const run = (exports['wasi:cli/run@0.2.12'] ?? Object.entries(exports).find(([k]) => k.startsWith('wasi:cli/run@'))![1]) as { run(): Promise<void> };
+      const first = run.run();
+      await assert.rejects(run.run(), /already running an export call/);
+      await first;
+      assert.match(fs.readFileSync(out, 'utf8'), /^done$/m);
+    } finally {
+      await ctx.close();
+      network.close();
+      fs.closeSync(fd);
+    }
+  });
+
+  it('a handler that imports nothing that can suspend gets a plain (non-JSPI) export and answers the same', { timeout: 120_000 }, async () => {
+    const { plain, lean, skipped, exportsLeaned, syncExports } = await both(await buildHttpGuest('hello-min'));
+    assert.deepEqual(skipped, []);
+    assert.deepEqual(exportsLeaned, ['handle']);
+    assert.equal(syncExports, true);
+    for (const c of [plain, lean]) {
+      const network = new NetworkCore({ guest: 'lean-test', checker: new FakeChecker() });
+      const ctx = new P2Context({ args: ['hello-min'], env: {}, preopens: [], network });
+      try {
+        const exports = await c.instantiate(createHost(ctx));
+        const handler = Object.entries(exports).find(([k]) => k.startsWith('wasi:http/incoming-handler@'))![1] as {
+          handle(req: IncomingRequest, out: ResponseOutparam): Promise<void>;
+        };
+        for (let i = 0; i < 3; i++) {
+          const chunks: Uint8Array[] = [];
+          let status = 0;
+          const writer: ResponseWriter = {
+            buffered: 0,
+            write: (b) => { chunks.push(b.slice()); },
+            end: (last) => { if (last) chunks.push(last.slice()); },
+            abort: () => assert.fail('aborted'),
+          };
+          const source = { headers: () => [], body: () => assert.fail('the body was not asked for') };
+          const out = new ResponseOutparam({ respond: (s, _h, body) => { status = s; body.attach(writer); }, fail: () => assert.fail('failed') });
+          await handler.handle(new IncomingRequest('GET', `/x${i}`, { tag: 'HTTP' }, 'localhost', source), out);
+          await new Promise((r) => setImmediate(r)); // body writes are passed on once per turn
+          assert.equal(status, 200);
+          assert.equal(Buffer.concat(chunks).toString(), 'hello world\n');
+        }
+      } finally {
+        await ctx.close();
+        network.close();
+      }
     }
   });
 
