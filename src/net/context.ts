@@ -1,6 +1,7 @@
 // Per-guest state every socket shares: the policy checker, the limits, the accounting and the
 // socket-slot count. Kept apart from core.ts so tcp.ts/udp.ts depend on it without a cycle.
 import type { PolicyChecker, Request } from '../policy/types.ts';
+import { SendBlocks } from './send-blocks.ts';
 import { NetError, type Accounting, type Limits } from './types.ts';
 
 export interface Closable {
@@ -15,6 +16,8 @@ export class GuestContext {
     connectionsOpened: 0, connectionsRefused: 0, bytesIn: 0, bytesOut: 0, datagramsIn: 0, datagramsOut: 0,
     datagramsDropped: 0,
   };
+  /** Buffers for the copies of what the guest sends (shared by its connections). */
+  readonly sendBlocks = new SendBlocks();
   /** Sockets holding a slot (plus in-flight connects), for limits.maxSockets. */
   #slots = 0;
   /** Everything close() must reach: listeners, connections (also not-yet-accepted ones), UDP sockets. */

@@ -7,6 +7,7 @@ import type { GuestContext } from './context.ts';
 import { fromNode, policyAddress, validateAddress } from './address.ts';
 import { toNetError } from './errors.ts';
 import { Readiness } from './pollable.ts';
+import { BLOCK_SIZE } from './send-blocks.ts';
 import {
   NetError, type ConnectOptions, type ListenOptions, type SocketAddress, type TcpBinding, type TcpConnection, type TcpListener,
 } from './types.ts';
@@ -211,15 +212,18 @@ export class TcpConnectionImpl implements TcpConnection {
     if (this.#writeShut || this.#socketClosed || this.#closed) throw new NetError('EPIPE', 'socket is shut down for writing');
     const s = this.#socket;
     if (data.length === 0 || this.#writeBlocked()) return 0;
-    let copy: Buffer;
     if (owned) {
-      copy = Buffer.from(data.buffer, data.byteOffset, data.length);
+      s.write(Buffer.from(data.buffer, data.byteOffset, data.length));
     } else {
-      // the caller's view is guest memory that will change: Node must get its own copy
-      copy = Buffer.allocUnsafe(data.length);
-      copy.set(data);
+      // the caller's view is guest memory that will change: Node gets a copy, in reused blocks
+      const blocks = this.#ctx.sendBlocks;
+      if (data.length > BLOCK_SIZE) s.cork();
+      for (let off = 0; off < data.length; off += BLOCK_SIZE) {
+        const { bytes, done } = blocks.copy(data.subarray(off, off + BLOCK_SIZE));
+        s.write(bytes, done);
+      }
+      if (data.length > BLOCK_SIZE) s.uncork();
     }
-    s.write(copy);
     this.#ctx.accounting.bytesOut += data.length;
     return data.length;
   }

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { PolicyChecker, Request } from '../../src/policy/types.ts';
 import { FakeChecker } from '../support/fake-checker.ts';
 import { NetError, NetworkCore, type Limits, type TcpConnection, type TcpListener } from '../../src/net/index.ts';
+import { SendBlocks } from '../../src/net/send-blocks.ts';
 
 
 const cores: NetworkCore[] = [];
@@ -145,8 +146,30 @@ describe('tcp connect', () => {
     assert.equal(conn.write(buf), 4);
     buf.fill(9); // the guest reuses its memory at once
     assert.deepEqual([...await readN(conn, 4)], [1, 2, 3, 4]);
+    // a write larger than one send block goes out in several, in order
+    const big = pattern(200_000, 7);
+    const expected = Buffer.from(big);
+    assert.equal(conn.write(big), big.length);
+    big.fill(0);
+    const back = await readN(conn, expected.length);
+    assert.ok(Buffer.from(back).equals(expected), 'a 200 kB write echoed intact');
     conn.close();
     echo.server.close();
+  });
+
+  it('send blocks are reused once Node is done with them, and only a bounded number is kept', () => {
+    const blocks = new SendBlocks(2);
+    const a = blocks.copy(new Uint8Array([1, 2, 3]));
+    assert.deepEqual([...a.bytes], [1, 2, 3]);
+    const b = blocks.copy(new Uint8Array([4]));
+    assert.notEqual(a.bytes.buffer, b.bytes.buffer, 'a block in use is not handed out again');
+    a.done();
+    const c = blocks.copy(new Uint8Array([5, 6]));
+    assert.equal(c.bytes.buffer, a.bytes.buffer, 'a returned block is reused');
+    assert.deepEqual([...c.bytes], [5, 6]);
+    const more = [b, c, blocks.copy(new Uint8Array(1)), blocks.copy(new Uint8Array(1))];
+    for (const m of more) m.done();
+    assert.equal(blocks.free, 2);
   });
 
   it('denied connect: EACCES, counted, no attempt reaches the server', async () => {

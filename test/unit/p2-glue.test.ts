@@ -61,12 +61,14 @@ async function run(c: LoadedComponent, args: string[], env: Record<string, strin
 
 describe('lean glue', () => {
   it('rewrites every trampoline of a C socket component; the TCP state machine probe prints the same', { timeout: 120_000 }, async () => {
-    const { plain, lean, leaned, skipped, exportsLeaned, syncExports } = await both(await buildSockC('tcp-probe'));
+    const { plain, lean, leaned, skipped, exportsLeaned, syncExports, borrowed } = await both(await buildSockC('tcp-probe'));
     assert.deepEqual(skipped, []);
     assert.ok(leaned.length >= 30, `${leaned.length} trampolines rewritten`);
     // the run export loses its task bookkeeping too, but keeps its JSPI stack: poll can suspend
     assert.deepEqual(exportsLeaned, ['run']);
     assert.equal(syncExports, false);
+    // output-stream writes see guest memory itself; the sinks copy
+    assert.ok(borrowed.some((b) => /^wasi:io\/streams@0\.2\.\d+#write$/.test(b)), borrowed.join());
     const a = await run(plain, ['tcp-probe', 'states']);
     const b = await run(lean, ['tcp-probe', 'states']);
     assert.equal(a.exitCode, 0, a.stdout);
@@ -119,8 +121,9 @@ describe('lean glue', () => {
   });
 
   it('a handler that imports nothing that can suspend gets a plain (non-JSPI) export and answers the same', { timeout: 120_000 }, async () => {
-    const { plain, lean, skipped, exportsLeaned, syncExports } = await both(await buildHttpGuest('hello-min'));
+    const { plain, lean, skipped, exportsLeaned, syncExports, borrowed } = await both(await buildHttpGuest('hello-min'));
     assert.deepEqual(skipped, []);
+    assert.deepEqual(borrowed, ['wasi:io/streams@0.2.12#write']); // the body sink copies what it keeps
     assert.deepEqual(exportsLeaned, ['handle']);
     assert.equal(syncExports, true);
     for (const c of [plain, lean]) {

@@ -13,7 +13,7 @@ import { leanGlue } from './lean-glue.ts';
 import { componentImportNames } from './binary.ts';
 
 /** Bump when the transpile options or the way we load the output change. */
-const LAYOUT = 5;
+const LAYOUT = 6;
 const JS_NAME = 'component.mjs';
 
 export interface LoadOptions {

@@ -26,12 +26,20 @@ export interface LeanGlueResult {
   leaned: string[];
   /** Trampolines (and exports) left as generated, with why. */
   skipped: { name: string; reason: string }[];
+  /** Host functions (by jco's name) whose byte-list argument is passed as a view of guest memory. */
+  borrowed: string[];
   /** Export functions rewritten. */
   exportsLeaned: string[];
   /** The exports call the core functions directly, without `WebAssembly.promising`: nothing the
    *  component imports can suspend. */
   syncExports: boolean;
 }
+
+/** Host functions whose list<u8> argument is lifted as a view of guest memory instead of a copy:
+ *  output-stream writes, whose sinks copy what they keep (see io/streams.ts), into reused blocks for
+ *  sockets. A fresh 64 KiB copy per write made the garbage collector the bulk path's main cost. */
+const BORROWED_BYTES = /^wasi:io\/streams@0\.2\.\d+#(write|blockingWriteAndFlush)$/;
+const SLICE_LIFT = /new Uint8Array\((memory\d+)\.buffer\.slice\((ptr\d+), \2 \+ (len\d+) \* 1\)\)/;
 
 const DEBUG_DEF = 'if (!globalThis?.process?.env?.JCO_DEBUG) { return; }';
 
@@ -211,6 +219,7 @@ function leanExport(fn: string): string | { skip: string } {
 
 export function leanGlue(code: string): LeanGlueResult {
   const leaned: string[] = [];
+  const borrowed: string[] = [];
   const skipped: { name: string; reason: string }[] = [];
   const edits: Lean[] = [];
   const defRe = /^ {2}const (_trampoline\d+) = (async )?function\(/gm;
@@ -242,7 +251,12 @@ export function leanGlue(code: string): LeanGlueResult {
       continue;
     }
     const header = isAsync ? fn.slice(0, fn.indexOf('{') + 1).replace('async function', 'function') : '';
-    const text = isAsync ? header + r.slice(r.indexOf('{') + 1) : r;
+    let text = isAsync ? header + r.slice(r.indexOf('{') + 1) : r;
+    const fnName = new RegExp(`\\n  ${name}\\.fnName = '([^']*)';`).exec(code)?.[1] ?? '';
+    if (BORROWED_BYTES.test(fnName) && SLICE_LIFT.test(text)) {
+      text = text.replace(SLICE_LIFT, 'new Uint8Array($1.buffer, $2, $3)');
+      borrowed.push(fnName);
+    }
     try {
       new Function(text); // a syntax check only: the body is never called
     } catch (e) {
@@ -312,5 +326,5 @@ export function leanGlue(code: string): LeanGlueResult {
   for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
   out = out.replace(`const _debugLog = (...args) => {\n    ${DEBUG_DEF}`,
     `const _debugLogOn = !!globalThis?.process?.env?.JCO_DEBUG;\n  const _debugLog = (...args) => {\n    if (!_debugLogOn) { return; }`);
-  return { code: out, leaned, skipped, exportsLeaned, syncExports };
+  return { code: out, leaned, skipped, exportsLeaned, syncExports, borrowed };
 }

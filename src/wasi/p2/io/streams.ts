@@ -23,8 +23,9 @@ export interface ByteSink {
   readonly writable: ReadySource;
   /** How many bytes write() takes now; 0 means wait. Throws for an error, or CLOSED. */
   capacity(): number;
-  /** Takes `data` (at most capacity() bytes). The sink copies what it keeps. */
-  write(data: Uint8Array): void;
+  /** Takes `data` (at most capacity() bytes). The sink copies what it keeps, unless `owned`: then
+   *  nobody else holds the bytes (what a source handed out, for splice) and it may keep them. */
+  write(data: Uint8Array, owned?: boolean): void;
   /** The guest dropped the stream. */
   close?(): void;
 }
@@ -117,9 +118,11 @@ export class OutputStream {
     }
   }
 
-  #write(data: Uint8Array): void {
+  /** `data` is a view of guest memory (the lean glue lifts a write's list<u8> without a copy) unless
+   *  `owned`. */
+  #write(data: Uint8Array, owned = false): void {
     try {
-      this.#sink.write(data);
+      this.#sink.write(data, owned);
     } catch (e) {
       this.#failed = true;
       throw streamError(e);
@@ -176,14 +179,14 @@ export class OutputStream {
   splice(src: InputStream, len: bigint): bigint {
     const room = BigInt(this.#capacity());
     const data = src.read(len < room ? len : room);
-    if (data.length > 0) this.#write(data);
+    if (data.length > 0) this.#write(data, true);
     return BigInt(data.length);
   }
 
   async blockingSplice(src: InputStream, len: bigint): Promise<bigint> {
     const room = BigInt(await this.#waitCapacity());
     const data = await src.blockingRead(len < room ? len : room);
-    if (data.length > 0) this.#write(data);
+    if (data.length > 0) this.#write(data, true);
     return BigInt(data.length);
   }
 

@@ -105,11 +105,10 @@ class TcpSink implements ByteSink {
     }
   }
 
-  /** Queued without a copy: what reaches a sink is never reused by its caller (jco lifts a list<u8>
-   *  as a fresh copy of guest memory; splice passes what a source handed out). */
-  write(data: Uint8Array): void {
+  /** Guest bytes are copied by the connection (into reused blocks); splice's are passed on as they are. */
+  write(data: Uint8Array, owned = false): void {
     try {
-      this.#shared.conn.write(data, true);
+      this.#shared.conn.write(data, owned);
     } catch (e) {
       this.#fail(e);
     }
