@@ -55,6 +55,15 @@ export function intValue(flag: ParsedFlag, min: number, max: number): number {
   return Number(v);
 }
 
+/** A duration in seconds (decimals allowed), from 0 to `max`. */
+export function secondsValue(flag: ParsedFlag, max: number): number {
+  const v = flag.value ?? '';
+  if (!/^\d+(\.\d+)?$/.test(v) || Number(v) > max) {
+    throw new UsageError(`invalid value "${v}" for ${flag.name}: expected seconds from 0 to ${max} (decimals allowed)`);
+  }
+  return Number(v);
+}
+
 export function helpText(specs: Readonly<Record<string, FlagSpec>>): string {
   const rows = Object.entries(specs).map(([name, s]) => {
     const left = s.arity === 'none' ? name : s.arity === 'optional' ? `${name}[=${s.value ?? 'VALUE'}]` : `${name} ${s.value ?? 'VALUE'}`;

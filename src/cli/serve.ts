@@ -1,16 +1,17 @@
 // `wasinet serve [flags] app.wasm`: serves HTTP with a wasi:http/incoming-handler component.
 import path from 'node:path';
-import { helpText, intValue, parseArgs, UsageError, type FlagSpec } from './args.ts';
+import { helpText, intValue, parseArgs, secondsValue, UsageError, type FlagSpec } from './args.ts';
 import { formatAddress, parseListenAddress } from './listen.ts';
 import { policyFromFlags, POLICY_FLAGS } from './policy-flags.ts';
 import { FileAuditLog } from '../policy/audit.ts';
-import { defaultMaxConcurrent, serve, type ServeOptions } from '../serve/server.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS, defaultMaxConcurrent, serve, type ServeOptions } from '../serve/server.ts';
 import type { Preopen } from '../wasi/p1/context.ts';
 
 export const SERVE_FLAGS: Record<string, FlagSpec> = {
   '--addr': { arity: 'required', value: 'ADDR', help: 'where to listen (default 127.0.0.1:8080; port 0: any free port)' },
   '--max-concurrent': { arity: 'required', value: 'N', help: `component instances handling requests at once (default ${defaultMaxConcurrent()} here); more requests queue` },
   '--instance-per-request': { arity: 'none', help: 'a fresh component instance for every request' },
+  '--request-timeout': { arity: 'required', value: 'SECONDS', help: `time a handler may take, body included (default ${DEFAULT_REQUEST_TIMEOUT_MS / 1000}; 0: no limit); past it the request gets a 504, or its connection is cut` },
   '--dir': { arity: 'required', value: 'HOST[::GUEST]', help: 'preopen a host directory (as GUEST, default the same path); repeatable' },
   '--env': { arity: 'required', value: 'NAME=VALUE', help: 'set an environment variable for the guest; repeatable' },
   ...POLICY_FLAGS,
@@ -49,6 +50,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   let auditLog: string | undefined;
   let maxConcurrent: number | undefined;
   let perRequest = false;
+  let requestTimeoutMs: number | undefined;
   let verbose = false;
   let cacheDir: string | undefined;
   for (const f of flags) {
@@ -57,6 +59,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       case '--addr': address = parseListenAddress(v, '--addr'); break;
       case '--max-concurrent': maxConcurrent = intValue(f, 1, 4096); break;
       case '--instance-per-request': perRequest = true; break;
+      case '--request-timeout': requestTimeoutMs = Math.round(secondsValue(f, 86_400) * 1000); break;
       case '--dir': {
         const i = v.indexOf('::');
         const host = i >= 0 ? v.slice(0, i) : v;
@@ -93,6 +96,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       guest: path.basename(appPath),
       maxConcurrent,
       instancePerRequest: perRequest,
+      requestTimeoutMs,
       cacheDir,
       log: verbose ? say : undefined,
       warn: say,

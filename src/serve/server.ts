@@ -38,6 +38,11 @@ export interface ServeOptions {
   /** Use every instance for one request only (components that serve only one request per instance,
    *  such as componentize-js's fetch-event style, are also detected). */
   instancePerRequest?: boolean;
+  /** How long a handler may run (until its call returns, so streaming its body included) before the
+   *  request fails and its instance is discarded; 0: no limit. Default 5 minutes. Only a handler
+   *  that waits (on I/O, a clock) can be stopped: wasm computing without calling the host holds
+   *  Node's thread, which JavaScript cannot interrupt. */
+  requestTimeoutMs?: number;
   cacheDir?: string;
   /** Diagnostics: transpile cache misses, handler failures. */
   log?: (line: string) => void;
@@ -54,6 +59,8 @@ export interface Server {
   /** Stops accepting, lets requests in flight finish, releases every instance. */
   close(): Promise<void>;
 }
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
 
 export function defaultMaxConcurrent(): number {
   return Math.max(2, Math.min(16, 2 * os.availableParallelism()));
@@ -97,6 +104,8 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
   const args = [guest];
   const env = { ...options.env };
   const preopens = options.preopens ?? [];
+  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new RangeError('requestTimeoutMs must be a number ≥ 0');
 
   const createInstance = async (): Promise<Instance> => {
     const ctx = new P2Context({ args, env, preopens, network });
@@ -169,7 +178,8 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
     }
     const reused = inst.served > 0;
     let outcome = await runOnce(inst, req, res, exchange);
-    pool.release(inst, outcome.kind !== 'trap');
+    // an instance that trapped, or is still inside a call that timed out, is not used again
+    pool.release(inst, outcome.kind !== 'trap' && outcome.kind !== 'timeout');
     // A component that handles only the first request of each instance (componentize-js's
     // fetch-event style) fails on a reused one. If that happens and the same request then works on
     // a fresh instance, serve one request per instance from now on.
@@ -195,7 +205,8 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
     | { kind: 'ok'; retryable: false }
     | { kind: 'trap'; error: unknown; retryable: boolean }
     | { kind: 'no-response'; retryable: boolean }
-    | { kind: 'error-code'; code: HttpErrorCode; retryable: false };
+    | { kind: 'error-code'; code: HttpErrorCode; retryable: false }
+    | { kind: 'timeout'; retryable: false };
 
   /** Runs one request on one instance. A failure that left nothing sent and the request body
    *  untouched is retryable. */
@@ -220,7 +231,16 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
     const request = incomingRequest(req, BODY_BUFFER);
     const out = new ResponseOutparam(target);
     try {
-      await inst.handle(request, out);
+      const call = inst.handle(request, out);
+      if (timeoutMs > 0 && await timedOut(call, timeoutMs)) {
+        log(`the handler of ${req.method} ${req.url} did not finish within ${timeoutMs / 1000} s`);
+        const err = new HttpError({ tag: 'internal-error', val: 'the handler timed out' });
+        // a response under way is cut; one not begun is replaced by the 504 (the body keeps its
+        // bytes from the writer from now on)
+        if (res.headersSent) body?.abort(err);
+        else body?.failed(err);
+        return { kind: 'timeout', retryable: false };
+      }
     } catch (error) {
       log(`the handler failed on ${req.method} ${req.url}: ${describe(error)}`);
       body?.abort(new HttpError({ tag: 'internal-error', val: 'the handler failed' }));
@@ -242,7 +262,9 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
       res.destroy();
       return;
     }
-    if (outcome.kind === 'error-code') {
+    if (outcome.kind === 'timeout') {
+      simpleResponse(res, 504, 'the handler did not finish in time\n');
+    } else if (outcome.kind === 'error-code') {
       simpleResponse(res, 500, `the handler answered with an error: ${outcome.code.tag}\n`);
     } else if (outcome.kind === 'no-response') {
       simpleResponse(res, 500, 'the handler returned without a response\n');
@@ -284,6 +306,19 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
       return closing;
     },
   };
+}
+
+/** Whether `call` is still running after `ms`; its error, if it settles first, is thrown. A call
+ *  given up on may still fail later (its instance closed under it): that is not reported. */
+async function timedOut(call: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<true>((resolve) => { timer = setTimeout(resolve, ms, true); });
+  try {
+    return await Promise.race([call.then(() => false), expired]);
+  } finally {
+    clearTimeout(timer);
+    call.catch(() => undefined);
+  }
 }
 
 function describe(e: unknown): string {

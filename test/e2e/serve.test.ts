@@ -156,6 +156,44 @@ describe('wasinet serve', () => {
     }
   });
 
+  test('--request-timeout: a handler still waiting gets a 504 (or its connection cut once the response began), its instance is dropped', async () => {
+    const { proc, port } = await startServe(echo, ['--request-timeout', '0.5', '--max-concurrent', '1', '--verbose']);
+    /** Sends `head` on a new connection; what came back when the server closed it or answered. */
+    const raw = async (head: string): Promise<{ text: string; closed: boolean; ms: number }> => {
+      const sock = net.connect(port, '127.0.0.1');
+      let text = '';
+      let closed = false;
+      sock.setEncoding('latin1').on('data', (d: string) => { text += d; });
+      sock.on('close', () => { closed = true; }).on('error', () => {});
+      sock.write(head);
+      const t0 = Date.now();
+      while (!closed && !/\r\n\r\n[^\r]*\n$/.test(text) && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+      const ms = Date.now() - t0;
+      sock.destroy();
+      return { text, closed, ms };
+    };
+    try {
+      // a body that never comes: the echo handler waits in its first blocking-read, nothing sent yet
+      const a = await raw('POST /stuck HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n');
+      assert.match(a.text, /^HTTP\/1\.1 504 /);
+      assert.match(a.text, /the handler did not finish in time/);
+      assert.ok(a.ms >= 400 && a.ms < 5000, `answered after ${a.ms} ms`);
+      // part of the body: the echo is under way (200, chunked) when time runs out; the connection is
+      // cut without the last chunk, so the client cannot take it for a whole response
+      const b = await raw('POST /half HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc');
+      assert.match(b.text, /^HTTP\/1\.1 200 /);
+      assert.ok(b.closed, 'connection closed');
+      assert.doesNotMatch(b.text, /\r\n0\r\n\r\n$/);
+      // the only instance was stuck each time: a new one serves the next request, body and all
+      const r = await request(port, { method: 'POST', path: '/next', body: [Buffer.from('ping')] });
+      assert.equal(r.status, 200);
+      assert.equal(r.body.toString(), 'ping');
+      assert.match(proc.stderr, /the handler of POST \/stuck did not finish within 0\.5 s/);
+    } finally {
+      await proc.stop();
+    }
+  });
+
   test('components that answer one request per instance (fetch-event style) are detected', async () => {
     const { proc, port } = await startServe(fetchEvent, ['--max-concurrent', '3']);
     try {
