@@ -118,10 +118,17 @@ interface Server { port: number; stop(): Promise<void> }
 
 /** Spawns a server and waits until `ready` matches its output (stdout or stderr). */
 function spawnServer(cmd: string[], ready: RegExp, port: number, exitsByItself: boolean): Promise<Server> {
-  const child: ChildProcess = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+  // its own process group: `jco run` runs the component in a child process of its own, which a kill
+  // of jco alone would leave behind
+  const child: ChildProcess = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT, detached: true });
+  const kill = (): void => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch { /* gone */ }
+  };
   let out = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`server did not start: ${cmd.join(' ')}\n${out}`)); }, 60_000);
+    const timer = setTimeout(() => { kill(); reject(new Error(`server did not start: ${cmd.join(' ')}\n${out}`)); }, 60_000);
     const onData = (d: Buffer): void => {
       out += d.toString();
       const m = out.match(ready);
@@ -133,12 +140,12 @@ function spawnServer(cmd: string[], ready: RegExp, port: number, exitsByItself: 
           if (child.exitCode !== null || child.signalCode !== null) return;
           const exited = once(child, 'exit');
           if (exitsByItself) {
-            const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+            const t = setTimeout(kill, 10_000);
             await exited;
             clearTimeout(t);
             return;
           }
-          child.kill('SIGKILL');
+          kill();
           await exited;
         },
       });

@@ -9,6 +9,8 @@
 //   hello    the componentize-js hello handler (test/guests/p2-http/hello.js): wasinet vs jco serve
 //            vs node:http. Targets: wasinet ≥ 10× jco serve req/s, wasinet p99 ≤ 10 ms.
 //   minimal  the hand-written WAT handler (hello-min.wat): wasinet vs node:http. Target ≥ 0.5×.
+// Before the servers, each handler is called on its own in this process (bench/handler-alone.ts): no
+// server on one thread can beat that rate, which shows how much of a request is the guest's.
 // Writes the results as JSON to bench/results/serve-<time>.json. --strict: exit 1 if a target is missed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildHttpGuest } from '../test/guests/p2-http/build.ts';
+import { handlerAlone } from './handler-alone.ts';
 import { CliProcess } from '../test/support/cli.ts';
 import { REPO_ROOT } from '../test/support/guests.ts';
 
@@ -74,11 +77,15 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Stops a server started with `detached: true`: its whole process group, since jco serve runs the
+ *  component in a runner process of its own that would otherwise outlive it (and hold our pipes). */
 function killer(child: ChildProcess): () => Promise<void> {
   return () => new Promise((resolve) => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch { /* already gone */ }
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once('exit', () => resolve());
-    child.kill('SIGKILL');
   });
 }
 
@@ -97,7 +104,7 @@ async function ready(port: number, timeoutMs = 60_000): Promise<void> {
 }
 
 async function startNative(mode: 'hello' | 'min'): Promise<Server> {
-  const child = spawn(process.execPath, [NATIVE, mode, '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [NATIVE, mode, '0'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let err = '';
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`native server did not start: ${err}`)), 10_000);
@@ -121,7 +128,7 @@ async function startWasinet(wasm: string): Promise<Server> {
 
 async function startJco(wasm: string): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, [JCO, 'serve', wasm, '--port', String(port), '--host', '127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [JCO, 'serve', wasm, '--port', String(port), '--host', '127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   child.stderr!.resume();
   await ready(port);
   return { name: 'jco serve', port, stop: killer(child) };
@@ -169,6 +176,14 @@ const SCENARIOS: Scenario[] = [
 interface Summary { server: string; rps: number; p50Ms: number; p99Ms: number; runs: LoadResult[] }
 const results: Record<string, Summary[]> = {};
 
+// Each handler on its own first (in this process, no HTTP): the ceiling for one thread.
+const alone: Record<string, number> = {};
+for (const [sc, wasm] of [['hello', hello], ['minimal', helloMin]] as const) {
+  if (args.only && !args.only.has(sc)) continue;
+  alone[sc] = await handlerAlone(wasm, args.quick ? 1000 : 4000);
+  process.stderr.write(`${sc}: the handler alone takes ${fmt(alone[sc]!, 1)} µs per request (at most ${fmt(1e6 / alone[sc]!)} req/s on one thread)\n`);
+}
+
 for (const sc of SCENARIOS) {
   if (args.only && !args.only.has(sc.name)) continue;
   const runs = new Map<string, LoadResult[]>();
@@ -198,7 +213,8 @@ const checks: Check[] = [];
 const get = (sc: string, server: string): Summary | undefined => results[sc]?.find((s) => s.server === server);
 
 console.log(`\n${os.cpus().length} CPUs, ${args.connections} connections, ${args.rounds} round(s) of ${args.duration} ms, medians\n`);
-console.log('| scenario | server | req/s | p50 ms | p99 ms |');
+for (const [sc, us] of Object.entries(alone)) console.log(`${sc}: handler alone ${fmt(us, 1)} µs per request, at most ${fmt(1e6 / us)} req/s on one thread`);
+console.log('\n| scenario | server | req/s | p50 ms | p99 ms |');
 console.log('|---|---|---:|---:|---:|');
 for (const [sc, rows] of Object.entries(results)) {
   for (const r of rows) console.log(`| ${sc} | ${r.server} | ${fmt(r.rps)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} |`);
@@ -207,6 +223,8 @@ const w = get('hello', 'wasinet serve'), j = get('hello', 'jco serve'), nh = get
 if (w && j) checks.push({ what: 'hello: wasinet / jco serve req/s', value: w.rps / j.rps, target: '≥ 10', pass: w.rps / j.rps >= 10 });
 if (w) checks.push({ what: 'hello: wasinet p99 (ms)', value: w.p99Ms, target: '≤ 10', pass: w.p99Ms <= 10 });
 if (w && nh) checks.push({ what: 'hello: wasinet / node:http req/s', value: w.rps / nh.rps, target: '(info)', pass: true });
+// what the guest alone allows, whatever the server does: 1e6/µs req/s on one thread
+if (alone.hello && j) checks.push({ what: 'hello: handler-alone ceiling / jco serve req/s', value: 1e6 / alone.hello / j.rps, target: '(info)', pass: true });
 const wm = get('minimal', 'wasinet serve'), nm = get('minimal', 'node:http');
 if (wm && nm) checks.push({ what: 'minimal: wasinet / node:http req/s', value: wm.rps / nm.rps, target: '≥ 0.5', pass: wm.rps / nm.rps >= 0.5 });
 console.log('\n| ratio | value | target | |');
@@ -216,6 +234,6 @@ for (const c of checks) console.log(`| ${c.what} | ${fmt(c.value, 2)} | ${c.targ
 const outDir = path.join(BENCH_DIR, 'results');
 fs.mkdirSync(outDir, { recursive: true });
 const file = path.join(outDir, `serve-${new Date().toISOString().replaceAll(':', '-').replace('.', '-')}.json`);
-fs.writeFileSync(file, JSON.stringify({ args, cpus: os.cpus().length, node: process.version, results, checks }, null, 2));
+fs.writeFileSync(file, JSON.stringify({ args, cpus: os.cpus().length, node: process.version, handlerAloneUs: alone, results, checks }, null, 2));
 console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
 if (args.strict && checks.some((c) => !c.pass)) process.exit(1);
