@@ -20,6 +20,7 @@ import { createHost } from '../wasi/p2/host.ts';
 import { checkImports } from '../wasi/p2/instance.ts';
 import { ResponseOutparam, type IncomingRequest, type ResponseBody, type ResponseTarget } from '../wasi/p2/http/types.ts';
 import { incomingRequest, NodeResponseWriter } from './node-http.ts';
+import { Deadlines } from './deadlines.ts';
 import { InstancePool, type PoolInstance } from './pool.ts';
 
 export interface ServeOptions {
@@ -134,6 +135,7 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
     onCreateError: (err) => warn(`could not instantiate the component: ${err instanceof Error ? err.message : String(err)}`),
   });
   pool.add(first);
+  const deadlines = timeoutMs > 0 ? new Deadlines(timeoutMs) : null;
   if (options.instancePerRequest) pool.oneShot = true;
 
   let inFlight = 0;
@@ -232,7 +234,7 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
     const out = new ResponseOutparam(target);
     try {
       const call = inst.handle(request, out);
-      if (timeoutMs > 0 && await timedOut(call, timeoutMs)) {
+      if (deadlines ? await deadlines.race(call) : (await call, false)) {
         log(`the handler of ${req.method} ${req.url} did not finish within ${timeoutMs / 1000} s`);
         const err = new HttpError({ tag: 'internal-error', val: 'the handler timed out' });
         // a response under way is cut; one not begun is replaced by the 504 (the body keeps its
@@ -299,6 +301,7 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
         server.closeIdleConnections();
         if (inFlight > 0) await new Promise<void>((resolve) => { idleResolve = resolve; });
         await stopped;
+        deadlines?.close();
         await pool.close();
         await httpClientFor(network).close();
         network.close();
@@ -306,19 +309,6 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
       return closing;
     },
   };
-}
-
-/** Whether `call` is still running after `ms`; its error, if it settles first, is thrown. A call
- *  given up on may still fail later (its instance closed under it): that is not reported. */
-async function timedOut(call: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<true>((resolve) => { timer = setTimeout(resolve, ms, true); });
-  try {
-    return await Promise.race([call.then(() => false), expired]);
-  } finally {
-    clearTimeout(timer);
-    call.catch(() => undefined);
-  }
 }
 
 function describe(e: unknown): string {
