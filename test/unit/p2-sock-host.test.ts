@@ -83,6 +83,31 @@ describe('network-error-code', () => {
     assert.equal(networkErrorCode({}), undefined);
   });
 
+  it('blocking calls answer at once when they need not wait, with a promise only when they must', async () => {
+    const server = net.createServer((c) => { c.on('error', () => {}); c.pipe(c); });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const h = makeHost();
+      const s = h.createTcpSocket('ipv4');
+      s.startConnect(h.network, v4('127.0.0.1', (server.address() as net.AddressInfo).port));
+      await s.subscribe().block();
+      const [input, output] = s.finishConnect();
+      const pending = input.blockingRead(10n); // nothing sent yet: must wait
+      assert.ok(pending instanceof Promise);
+      assert.equal(output.subscribe().block(), undefined, 'a ready pollable does not block');
+      assert.equal(output.blockingWriteAndFlush(Buffer.from('ping')), undefined, 'room to write: no promise');
+      assert.equal(Buffer.from(await pending).toString(), 'ping');
+      output.blockingWriteAndFlush(Buffer.from('pong'));
+      await input.subscribe().block();
+      const now = input.blockingRead(10n); // data queued: at once
+      assert.ok(!(now instanceof Promise));
+      assert.equal(Buffer.from(now).toString(), 'pong');
+    } finally {
+      server.close();
+    }
+  });
+
   it('a reset read from a TCP input stream carries connection-reset', async () => {
     const server = net.createServer((s) => { s.on('error', () => {}); setTimeout(() => s.resetAndDestroy(), 50); });
     server.listen(0, '127.0.0.1');

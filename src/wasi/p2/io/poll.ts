@@ -50,8 +50,13 @@ export class Pollable {
     return !(this.deadline > monotonicNow());
   }
 
-  /** Waits until ready. Must never throw: jco would leave the guest's call hanging. */
-  async block(): Promise<void> {
+  /** Waits until ready: at once, without suspending the guest, when it is ready already. Must never
+   *  throw: jco would leave the guest's call hanging. */
+  block(): void | Promise<void> {
+    if (!this.ready()) return this.#blockUntilReady();
+  }
+
+  async #blockUntilReady(): Promise<void> {
     while (!this.ready()) await waitAny(this.source ? [this.source] : [], reachable(this.deadline));
   }
 

@@ -75,11 +75,23 @@ export class InputStream {
     return this.#take(len) ?? new Uint8Array(0);
   }
 
-  async blockingRead(len: bigint): Promise<Uint8Array> {
+  /** What read() returns, or null when it would return nothing for want of data. */
+  tryRead(len: bigint): Uint8Array | null {
+    return this.#take(len);
+  }
+
+  // The blocking calls answer synchronously when they need not wait (the guest then does not
+  // suspend at all) and return a promise only when they must.
+
+  blockingRead(len: bigint): Uint8Array | Promise<Uint8Array> {
+    return this.#take(len) ?? this.#readWhenReady(len);
+  }
+
+  async #readWhenReady(len: bigint): Promise<Uint8Array> {
     for (;;) {
+      await waitAny([this.#src.readable], -1n);
       const r = this.#take(len);
       if (r) return r;
-      await waitAny([this.#src.readable], -1n);
     }
   }
 
@@ -87,8 +99,9 @@ export class InputStream {
     return BigInt(this.read(len).length);
   }
 
-  async blockingSkip(len: bigint): Promise<bigint> {
-    return BigInt((await this.blockingRead(len)).length);
+  blockingSkip(len: bigint): bigint | Promise<bigint> {
+    const r = this.blockingRead(len);
+    return r instanceof Promise ? r.then((b) => BigInt(b.length)) : BigInt(r.length);
   }
 
   subscribe(): Pollable {
@@ -147,8 +160,17 @@ export class OutputStream {
     this.#write(contents);
   }
 
-  async blockingWriteAndFlush(contents: Uint8Array): Promise<void> {
+  blockingWriteAndFlush(contents: Uint8Array): void | Promise<void> {
     if (contents.length > BLOCKING_WRITE_MAX) throw failed(`blocking-write-and-flush takes at most ${BLOCKING_WRITE_MAX} bytes`);
+    if (contents.length <= this.#capacity()) {
+      if (contents.length > 0) this.#write(contents);
+      return this.blockingFlush();
+    }
+    return this.#writeWhenReady(contents);
+  }
+
+  /** `contents` may be a view of guest memory: it stays put while the guest is suspended in this call. */
+  async #writeWhenReady(contents: Uint8Array): Promise<void> {
     let off = 0;
     while (off < contents.length) {
       const n = await this.#waitCapacity();
@@ -156,7 +178,7 @@ export class OutputStream {
       this.#write(chunk);
       off += chunk.length;
     }
-    await this.blockingFlush();
+    this.blockingFlush();
   }
 
   /** Bytes handed to a sink are on their way: there is nothing left to flush on our side. */
@@ -164,7 +186,7 @@ export class OutputStream {
     this.#capacity();
   }
 
-  async blockingFlush(): Promise<void> {
+  blockingFlush(): void {
     this.#capacity();
   }
 
@@ -172,8 +194,8 @@ export class OutputStream {
     this.write(new Uint8Array(toLen(len)));
   }
 
-  async blockingWriteZeroesAndFlush(len: bigint): Promise<void> {
-    await this.blockingWriteAndFlush(new Uint8Array(toLen(len)));
+  blockingWriteZeroesAndFlush(len: bigint): void | Promise<void> {
+    return this.blockingWriteAndFlush(new Uint8Array(toLen(len)));
   }
 
   splice(src: InputStream, len: bigint): bigint {
@@ -183,11 +205,23 @@ export class OutputStream {
     return BigInt(data.length);
   }
 
-  async blockingSplice(src: InputStream, len: bigint): Promise<bigint> {
-    const room = BigInt(await this.#waitCapacity());
-    const data = await src.blockingRead(len < room ? len : room);
+  blockingSplice(src: InputStream, len: bigint): bigint | Promise<bigint> {
+    const room = this.#capacity();
+    if (room > 0) {
+      const r = src.tryRead(len < BigInt(room) ? len : BigInt(room));
+      if (r) return this.#spliced(r);
+    }
+    return this.#spliceWhenReady(src, len);
+  }
+
+  #spliced(data: Uint8Array): bigint {
     if (data.length > 0) this.#write(data, true);
     return BigInt(data.length);
+  }
+
+  async #spliceWhenReady(src: InputStream, len: bigint): Promise<bigint> {
+    const room = BigInt(await this.#waitCapacity());
+    return this.#spliced(await src.blockingRead(len < room ? len : room));
   }
 
   subscribe(): Pollable {
