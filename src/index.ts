@@ -8,3 +8,4 @@ export { FileAuditLog, MemoryAuditLog } from './policy/audit.ts';
 export type { AuditEvent, AuditSink, Decision, Direction, Request } from './policy/types.ts';
 export { NetworkCore } from './net/core.ts';
 export { NetError, DEFAULT_LIMITS, type Accounting, type Limits, type SocketAddress } from './net/types.ts';
+export { serve, DEFAULT_REQUEST_TIMEOUT_MS, type ServeOptions, type Server } from './serve/server.ts';

@@ -8,6 +8,9 @@ import { fromNode, policyAddress, validateAddress } from './address.ts';
 import { toNetError } from './errors.ts';
 import { Readiness } from './pollable.ts';
 import { BLOCK_SIZE } from './send-blocks.ts';
+
+/** Writes below this are copied into ordinary buffers, larger ones into reused send blocks. */
+const SMALL_WRITE = 16 * 1024;
 import {
   NetError, type ConnectOptions, type ListenOptions, type SocketAddress, type TcpBinding, type TcpConnection, type TcpListener,
 } from './types.ts';
@@ -214,6 +217,12 @@ export class TcpConnectionImpl implements TcpConnection {
     if (data.length === 0 || this.#writeBlocked()) return 0;
     if (owned) {
       s.write(Buffer.from(data.buffer, data.byteOffset, data.length));
+    } else if (data.length < SMALL_WRITE) {
+      // small copies come from Node's own buffer pool (or are cheap to allocate); a send block per
+      // small write would hold 64 KiB for a few bytes while Node has it
+      const copy = Buffer.allocUnsafe(data.length);
+      copy.set(data);
+      s.write(copy);
     } else {
       // the caller's view is guest memory that will change: Node gets a copy, in reused blocks
       const blocks = this.#ctx.sendBlocks;

@@ -194,6 +194,20 @@ describe('wasinet serve', () => {
     }
   });
 
+  test('the library API: serve() from the package entry, answering, accounting, close()', async () => {
+    const { serve, Policy } = await import('../../src/index.ts');
+    const server = await serve(helloMin, { address: { address: '127.0.0.1', port: 0, family: 4 }, policy: new Policy([]), maxConcurrent: 2 });
+    try {
+      assert.ok(server.address.port > 0);
+      const replies = await Promise.all(Array.from({ length: 20 }, () => request(server.address.port)));
+      for (const r of replies) assert.equal(r.body.toString(), 'hello world\n');
+      assert.equal(server.inFlight, 0);
+    } finally {
+      await server.close();
+    }
+    await assert.rejects(fetch(`http://127.0.0.1:${server.address.port}/`), 'closed means closed');
+  });
+
   test('components that answer one request per instance (fetch-event style) are detected', async () => {
     const { proc, port } = await startServe(fetchEvent, ['--max-concurrent', '3']);
     try {

@@ -61,6 +61,23 @@ async function settle(): Promise<void> {
 
 const v4 = (a: string, port: number): IpSocketAddress => ({ tag: 'ipv4', val: { port, address: a.split('.').map(Number) as [number, number, number, number] } });
 
+/** A node:net server on 127.0.0.1 (any port) handing each connection to `onConnection`. */
+async function localServer(onConnection: (c: net.Socket) => void): Promise<net.Server> {
+  const server = net.createServer((c) => { c.on('error', () => {}); onConnection(c); });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
+}
+
+/** A 0.2 TCP socket of a new host, connected to `server`: its streams. */
+async function connectTo(server: net.Server): Promise<[InputStream, OutputStream]> {
+  const h = makeHost();
+  const s = h.createTcpSocket('ipv4');
+  s.startConnect(h.network, v4('127.0.0.1', (server.address() as net.AddressInfo).port));
+  await s.subscribe().block();
+  return s.finishConnect();
+}
+
 describe('addresses as jco represents them', () => {
   it('ip-socket-address <-> SocketAddress, IPv6 groups and scope ids; ip-address never IPv4-mapped', () => {
     assert.deepEqual(fromIpSocketAddress(v4('10.1.2.3', 80)), { address: '10.1.2.3', port: 80, family: 4 });
@@ -84,15 +101,9 @@ describe('network-error-code', () => {
   });
 
   it('blocking calls answer at once when they need not wait, with a promise only when they must', async () => {
-    const server = net.createServer((c) => { c.on('error', () => {}); c.pipe(c); });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    const server = await localServer((c) => c.pipe(c));
     try {
-      const h = makeHost();
-      const s = h.createTcpSocket('ipv4');
-      s.startConnect(h.network, v4('127.0.0.1', (server.address() as net.AddressInfo).port));
-      await s.subscribe().block();
-      const [input, output] = s.finishConnect();
+      const [input, output] = await connectTo(server);
       const pending = input.blockingRead(10n); // nothing sent yet: must wait
       assert.ok(pending instanceof Promise);
       assert.equal(output.subscribe().block(), undefined, 'a ready pollable does not block');
@@ -109,15 +120,9 @@ describe('network-error-code', () => {
   });
 
   it('a reset read from a TCP input stream carries connection-reset', async () => {
-    const server = net.createServer((s) => { s.on('error', () => {}); setTimeout(() => s.resetAndDestroy(), 50); });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    const server = await localServer((c) => setTimeout(() => c.resetAndDestroy(), 50));
     try {
-      const h = makeHost();
-      const s = h.createTcpSocket('ipv4');
-      s.startConnect(h.network, v4('127.0.0.1', (server.address() as net.AddressInfo).port));
-      await s.subscribe().block();
-      const [input] = s.finishConnect();
+      const [input] = await connectTo(server);
       await input.subscribe().block();
       const e = thrown(() => input.read(10n)) as { tag: string; val: IoError };
       assert.equal(e.tag, 'last-operation-failed');

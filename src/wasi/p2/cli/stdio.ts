@@ -31,30 +31,55 @@ export function isEagain(e: unknown): boolean {
 
 type RefReadable = Readable & { ref?(): unknown; unref?(): unknown };
 
+/** What both stdin sources share: the chunk read ahead (handed out in pieces as the guest asks),
+ *  and how the stream ended. */
+abstract class ChunkSource implements ByteSource {
+  protected chunk: Buffer | null = null;
+  protected ended = false;
+  protected error: unknown = undefined;
+  abstract readonly readable: ReadySource;
+
+  /** Whether read() would return something now (a chunk, the end, an error); may start a read. */
+  protected abstract available(): boolean;
+
+  read(max: number): Uint8Array | null | typeof END {
+    if (!this.available()) return null;
+    const c = this.chunk;
+    if (c) {
+      if (c.length <= max) {
+        this.chunk = null;
+        return c;
+      }
+      this.chunk = c.subarray(max);
+      return c.subarray(0, max);
+    }
+    if (this.error !== undefined) throw this.error;
+    return END;
+  }
+}
+
 /** A ByteSource over a Node readable stream (paused mode: data is pulled as the guest asks). */
-export class ReadableSource implements ByteSource {
+export class ReadableSource extends ChunkSource {
   readonly #stream: RefReadable;
-  #chunk: Buffer | null = null;
-  #ended = false;
-  #error: unknown = undefined;
   #attached = false;
   #waiters = 0;
   readonly #readiness: Readiness;
   readonly readable: ReadySource;
 
   constructor(stream: Readable) {
+    super();
     this.#stream = stream as RefReadable;
-    this.#readiness = new Readiness(() => this.#available());
+    this.#readiness = new Readiness(() => this.available());
     const readiness = this.#readiness;
     const self = this;
     this.readable = {
       get ready() {
-        return self.#available();
+        return self.available();
       },
       subscribe(w: Waker) {
         readiness.subscribe(w);
         if (++self.#waiters === 1) self.#stream.ref?.();
-        self.#available(); // starts a read if there is nothing yet
+        self.available(); // starts a read if there is nothing yet
       },
       unsubscribe(w: Waker) {
         readiness.unsubscribe(w);
@@ -69,11 +94,11 @@ export class ReadableSource implements ByteSource {
     const s = this.#stream;
     s.on('readable', () => this.#readiness.notify());
     s.on('end', () => {
-      this.#ended = true;
+      this.ended = true;
       this.#readiness.notify();
     });
     s.on('error', (e) => {
-      this.#error = e;
+      this.error = e;
       this.#readiness.notify();
     });
     s.on('close', () => this.#readiness.notify());
@@ -82,44 +107,27 @@ export class ReadableSource implements ByteSource {
   }
 
   /** Makes sure a chunk is at hand when the stream has one; true if read() would not return null. */
-  #available(): boolean {
-    if (this.#chunk || this.#ended || this.#error !== undefined) return true;
+  protected available(): boolean {
+    if (this.chunk || this.ended || this.error !== undefined) return true;
     this.#attach();
     const s = this.#stream;
     const c = s.read() as Buffer | string | null;
     if (c !== null && c.length > 0) {
-      this.#chunk = typeof c === 'string' ? Buffer.from(c) : c;
+      this.chunk = typeof c === 'string' ? Buffer.from(c) : c;
       return true;
     }
-    if (s.readableEnded || s.destroyed) this.#ended = true;
-    if (s.errored) this.#error = s.errored;
-    return this.#ended || this.#error !== undefined;
+    if (s.readableEnded || s.destroyed) this.ended = true;
+    if (s.errored) this.error = s.errored;
+    return this.ended || this.error !== undefined;
   }
 
-  read(max: number): Uint8Array | null | typeof END {
-    if (!this.#available()) return null;
-    const c = this.#chunk;
-    if (c) {
-      if (c.length <= max) {
-        this.#chunk = null;
-        return c;
-      }
-      this.#chunk = c.subarray(max);
-      return c.subarray(0, max);
-    }
-    if (this.#error !== undefined) throw this.#error;
-    return END;
-  }
 }
 
 /** A ByteSource over any readable host fd: one asynchronous read (libuv's thread pool) at a time,
  *  started when the guest asks, so the event loop never blocks. A non-blocking fd with nothing to
  *  read is tried again a little later, for as long as a guest waits on it. */
-export class FdReadSource implements ByteSource {
+export class FdReadSource extends ChunkSource {
   readonly #fd: number;
-  #chunk: Buffer | null = null;
-  #ended = false;
-  #error: unknown = undefined;
   #pending = false;
   #waiters = 0;
   #retryDelay = RETRY_MIN_MS;
@@ -127,18 +135,19 @@ export class FdReadSource implements ByteSource {
   readonly readable: ReadySource;
 
   constructor(fd: number) {
+    super();
     this.#fd = fd;
-    this.#readiness = new Readiness(() => this.#available());
+    this.#readiness = new Readiness(() => this.available());
     const self = this;
     const readiness = this.#readiness;
     this.readable = {
       get ready() {
-        return self.#available();
+        return self.available();
       },
       subscribe(w: Waker) {
         readiness.subscribe(w);
         self.#waiters++;
-        self.#available(); // a read must be under way for the waker to be called
+        self.available(); // a read must be under way for the waker to be called
       },
       unsubscribe(w: Waker) {
         readiness.unsubscribe(w);
@@ -147,8 +156,8 @@ export class FdReadSource implements ByteSource {
     };
   }
 
-  #available(): boolean {
-    if (this.#chunk || this.#ended || this.#error !== undefined) return true;
+  protected available(): boolean {
+    if (this.chunk || this.ended || this.error !== undefined) return true;
     if (!this.#pending) this.#start();
     return false;
   }
@@ -170,27 +179,13 @@ export class FdReadSource implements ByteSource {
       }
       this.#pending = false;
       this.#retryDelay = RETRY_MIN_MS;
-      if (err) this.#error = err;
-      else if (n === 0) this.#ended = true;
-      else this.#chunk = buf.subarray(0, n);
+      if (err) this.error = err;
+      else if (n === 0) this.ended = true;
+      else this.chunk = buf.subarray(0, n);
       this.#readiness.notify();
     });
   }
 
-  read(max: number): Uint8Array | null | typeof END {
-    if (!this.#available()) return null;
-    const c = this.#chunk;
-    if (c) {
-      if (c.length <= max) {
-        this.#chunk = null;
-        return c;
-      }
-      this.#chunk = c.subarray(max);
-      return c.subarray(0, max);
-    }
-    if (this.#error !== undefined) throw this.#error;
-    return END;
-  }
 }
 
 let processStdin: ReadableSource | undefined;

@@ -2,9 +2,9 @@
 // guest's network core: every operation is still judged by the policy) and network-error-code.
 import fs from 'node:fs';
 import { getDefaultHighWaterMark } from 'node:stream';
-import type { Network as NetCore } from '../../../net/types.ts';
+import type { Network as NetCore, SocketAddress } from '../../../net/types.ts';
 import { IoError } from '../io/error.ts';
-import { fromNetCode, type ErrorCode } from './common.ts';
+import { checkAddress, errorCode, fromIpSocketAddress, fromNetCode, Settled, type ErrorCode, type IpSocketAddress } from './common.ts';
 
 /** Kernel defaults, for options Node cannot set: what is in force on a socket nobody changed. */
 export interface KernelDefaults {
@@ -68,6 +68,29 @@ export class Network {
 /** `invalid-argument` unless `network` is this instance's network. */
 export function checkNetwork(network: unknown, sockets: SocketsContext): void {
   if (!(network instanceof Network) || network.sockets !== sockets) throw 'invalid-argument';
+}
+
+/** What TCP and UDP start-bind share once the socket's state allows it: the network and address
+ *  checks, the core's bind started, and the operation that settles with it. A socket bound after
+ *  the guest stopped waiting for it (`isCurrent` false: dropped meanwhile) is closed at once. */
+export function startBindOp<T extends { close(): void }>(
+  sockets: SocketsContext, network: unknown, local: IpSocketAddress, family: 4 | 6,
+  bind: (address: SocketAddress, opts: { ipv6Only: boolean }) => Promise<T>,
+  isCurrent: (op: Settled<T>) => boolean, onSettle: () => void,
+): Settled<T> {
+  checkNetwork(network, sockets);
+  checkAddress(local, family);
+  let p: Promise<T>;
+  try {
+    p = bind(fromIpSocketAddress(local), { ipv6Only: family === 6 });
+  } catch (e) {
+    throw errorCode(e);
+  }
+  const op: Settled<T> = new Settled(p, () => {
+    if (!isCurrent(op) && op.ok) op.value!.close();
+    onSettle();
+  });
+  return op;
 }
 
 export function networkErrorCode(err: unknown): ErrorCode | undefined {

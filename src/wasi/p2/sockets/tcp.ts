@@ -9,10 +9,10 @@ import { CLOSED } from '../io/error.ts';
 import { Pollable, type ReadySource } from '../io/poll.ts';
 import { END, InputStream, OutputStream, type ByteSink, type ByteSource } from '../io/streams.ts';
 import {
-  checkAddress, checkRemote, errorCode, familyName, familyOf, fromIpSocketAddress, Settled, streamFailure, toIpSocketAddress,
+  checkRemote, errorCode, familyName, familyOf, fromIpSocketAddress, Settled, streamFailure, toIpSocketAddress,
   toNumber, type IpAddressFamily, type IpSocketAddress,
 } from './common.ts';
-import { checkNetwork, type SocketsContext } from './network.ts';
+import { checkNetwork, startBindOp, type SocketsContext } from './network.ts';
 
 type State =
   | 'unbound' | 'bind-in-progress' | 'bound' | 'listen-in-progress' | 'listening'
@@ -178,19 +178,8 @@ export class TcpSocket {
   startBind(network: unknown, localAddress: IpSocketAddress): void {
     if (this.#inProgress()) throw 'concurrency-conflict';
     if (this.#state !== 'unbound') throw 'invalid-state';
-    checkNetwork(network, this.#sockets);
-    checkAddress(localAddress, this.#family);
-    let p: Promise<TcpBinding>;
-    try {
-      p = this.#sockets.net.startBindTcp(fromIpSocketAddress(localAddress), { ipv6Only: this.#family === 6 });
-    } catch (e) {
-      throw errorCode(e);
-    }
-    const op = new Settled(p, () => {
-      if (this.#bindOp !== op && op.ok) op.value!.close(); // dropped meanwhile
-      this.#events.notify();
-    });
-    this.#bindOp = op;
+    this.#bindOp = startBindOp(this.#sockets, network, localAddress, this.#family,
+      (a, o) => this.#sockets.net.startBindTcp(a, o), (op) => this.#bindOp === op, () => this.#events.notify());
     this.#setState('bind-in-progress');
   }
 

@@ -4,10 +4,10 @@ import type { SocketAddress, UdpSocket as CoreUdp } from '../../../net/types.ts'
 import { Readiness } from '../../../net/pollable.ts';
 import { Pollable, type ReadySource } from '../io/poll.ts';
 import {
-  checkAddress, checkRemote, errorCode, familyName, familyOf, fromIpSocketAddress, sameAddress, Settled,
+  checkRemote, errorCode, familyName, familyOf, fromIpSocketAddress, sameAddress, Settled,
   toIpSocketAddress, toNumber, type IpAddressFamily, type IpSocketAddress,
 } from './common.ts';
-import { checkNetwork, type SocketsContext } from './network.ts';
+import { startBindOp, type SocketsContext } from './network.ts';
 
 export interface IncomingDatagram {
   data: Uint8Array;
@@ -65,19 +65,8 @@ export class UdpSocket {
   startBind(network: unknown, localAddress: IpSocketAddress): void {
     if (this.#state === 'bind-in-progress') throw 'concurrency-conflict';
     if (this.#state !== 'unbound') throw 'invalid-state';
-    checkNetwork(network, this.#sockets);
-    checkAddress(localAddress, this.#family);
-    let p: Promise<CoreUdp>;
-    try {
-      p = this.#sockets.net.startBindUdp(fromIpSocketAddress(localAddress), { ipv6Only: this.#family === 6 });
-    } catch (e) {
-      throw errorCode(e);
-    }
-    const op = new Settled(p, () => {
-      if (this.#bindOp !== op && op.ok) op.value!.close(); // dropped meanwhile
-      this.#events.notify();
-    });
-    this.#bindOp = op;
+    this.#bindOp = startBindOp(this.#sockets, network, localAddress, this.#family,
+      (a, o) => this.#sockets.net.startBindUdp(a, o), (op) => this.#bindOp === op, () => this.#events.notify());
     this.#state = 'bind-in-progress';
     this.#events.notify();
   }
