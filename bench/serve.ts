@@ -12,82 +12,31 @@
 // Before the servers, each handler is called on its own in this process (bench/handler-alone.ts): no
 // server on one thread can beat that rate, which shows how much of a request is the guest's.
 // Writes the results as JSON to bench/results/serve-<time>.json. --strict: exit 1 if a target is missed.
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildHttpGuest } from '../test/guests/p2-http/build.ts';
 import { handlerAlone } from './handler-alone.ts';
-import { CliProcess } from '../test/support/cli.ts';
-import { REPO_ROOT } from '../test/support/guests.ts';
+import {
+  BENCH_DIR, freePort, JCO, median, parseArgs, requireWholeNumbers, runJson, spawnServer, startWasinet, writeResults,
+  type Server as ServerProcess,
+} from './lib.ts';
 
-const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const LOAD = path.join(BENCH_DIR, 'http-load.ts');
 const NATIVE = path.join(BENCH_DIR, 'native-http.ts');
-const JCO = path.join(REPO_ROOT, 'node_modules', '@bytecodealliance', 'jco', 'dist', 'jco.js');
 
-interface Args { quick: boolean; strict: boolean; rounds: number; duration: number; connections: number; only?: Set<string> }
-
-function parseCli(argv: string[]): Args {
-  const a: Args = { quick: false, strict: false, rounds: 0, duration: 0, connections: 50 };
-  const value = (i: number, t: string): string => (t.includes('=') ? t.slice(t.indexOf('=') + 1) : argv[i + 1] ?? '');
-  for (let i = 0; i < argv.length; i++) {
-    const t = argv[i]!;
-    const name = t.split('=')[0];
-    if (t === '--quick') a.quick = true;
-    else if (t === '--strict') a.strict = true;
-    else if (name === '--rounds') { a.rounds = Number(value(i, t)); if (!t.includes('=')) i++; }
-    else if (name === '--duration') { a.duration = Number(value(i, t)); if (!t.includes('=')) i++; }
-    else if (name === '--connections') { a.connections = Number(value(i, t)); if (!t.includes('=')) i++; }
-    else if (name === '--only') { a.only = new Set(value(i, t).split(',')); if (!t.includes('=')) i++; }
-    else if (t === '--help' || t === '-h') {
-      console.log('usage: node bench/serve.ts [--quick] [--rounds N] [--duration MS] [--connections N] [--only hello,minimal] [--strict]');
-      process.exit(0);
-    } else {
-      console.error(`serve.ts: unknown argument "${t}"`);
-      process.exit(2);
-    }
-  }
-  a.rounds ||= a.quick ? 2 : 3;
-  a.duration ||= a.quick ? 2000 : 5000;
-  for (const k of ['rounds', 'duration', 'connections'] as const) {
-    if (!Number.isInteger(a[k]) || a[k] < 1) {
-      console.error(`serve.ts: --${k} needs a whole number ≥ 1`);
-      process.exit(2);
-    }
-  }
-  return a;
-}
-
-const args = parseCli(process.argv.slice(2));
+const cli = parseArgs(process.argv.slice(2), 'serve.ts',
+  'usage: node bench/serve.ts [--quick] [--rounds N] [--duration MS] [--connections N] [--only hello,minimal] [--strict]',
+  { quick: 'flag', strict: 'flag', rounds: 'number', duration: 'number', connections: 'number', only: 'list' });
+const args = {
+  ...cli,
+  rounds: cli.rounds || (cli.quick ? 2 : 3),
+  duration: cli.duration || (cli.quick ? 2000 : 5000),
+  connections: cli.connections ?? 50,
+};
+requireWholeNumbers('serve.ts', args, ['rounds', 'duration', 'connections']);
 const WARMUP_MS = args.quick ? 700 : 1500;
 
-interface Server { name: string; port: number; stop(): Promise<void> }
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Stops a server started with `detached: true`: its whole process group, since jco serve runs the
- *  component in a runner process of its own that would otherwise outlive it (and hold our pipes). */
-function killer(child: ChildProcess): () => Promise<void> {
-  return () => new Promise((resolve) => {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch { /* already gone */ }
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-  });
-}
+interface Server extends ServerProcess { name: string }
 
 /** Waits until `port` answers an HTTP request (jco serve prints before its workers are ready). */
 async function ready(port: number, timeoutMs = 60_000): Promise<void> {
@@ -103,59 +52,37 @@ async function ready(port: number, timeoutMs = 60_000): Promise<void> {
   }
 }
 
-async function startNative(mode: 'hello' | 'min'): Promise<Server> {
-  const child = spawn(process.execPath, [NATIVE, mode, '0'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-  let err = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`native server did not start: ${err}`)), 10_000);
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-      err += d;
-      const m = /listening on [^\n]*:(\d+)\n/.exec(err);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
-    });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`native server exited ${code}: ${err}`)); });
-  });
-  return { name: 'node:http', port, stop: killer(child) };
+/** `proc` as the server `name`, once it answers HTTP requests (stopped if it never does). */
+async function serving(name: string, proc: ServerProcess): Promise<Server> {
+  try {
+    await ready(proc.port);
+  } catch (e) {
+    await proc.stop();
+    throw e;
+  }
+  return { ...proc, name };
 }
 
-async function startWasinet(wasm: string): Promise<Server> {
-  const proc = new CliProcess(['serve', '--addr', '127.0.0.1:0', wasm], { timeoutMs: 60_000 });
-  const m = await proc.waitForStderr(/^Serving HTTP on http:\/\/[\d.]+:(\d+)\/$/);
-  const port = Number(m[1]);
-  await ready(port);
-  return { name: 'wasinet serve', port, stop: async () => { await proc.stop(); } };
+async function startNative(mode: 'hello' | 'min'): Promise<Server> {
+  const proc = await spawnServer([process.execPath, NATIVE, mode, '0'], { ready: /listening on [^\n]*:(\d+)\n/, timeoutMs: 10_000 });
+  return { ...proc, name: 'node:http' };
+}
+
+async function startWasinetServe(wasm: string): Promise<Server> {
+  const proc = await startWasinet(['serve', '--addr', '127.0.0.1:0', wasm], { ready: /^Serving HTTP on http:\/\/[\d.]+:(\d+)\/$/m });
+  return serving('wasinet serve', proc);
 }
 
 async function startJco(wasm: string): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, [JCO, 'serve', wasm, '--port', String(port), '--host', '127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-  child.stderr!.resume();
-  await ready(port);
-  return { name: 'jco serve', port, stop: killer(child) };
+  return serving('jco serve', await spawnServer([process.execPath, JCO, 'serve', wasm, '--port', String(port), '--host', '127.0.0.1'], { port }));
 }
 
 interface LoadResult { requests: number; errors: number; firstError?: string; rps: number; p50Ms: number; p99Ms: number; maxMs: number }
 
 function runLoad(port: number, expected: string): Promise<LoadResult> {
   const argv = [LOAD, String(port), '/hello', String(args.connections), String(args.duration), String(WARMUP_MS), expected];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`load client timed out: ${err}`)); }, args.duration + WARMUP_MS + 60_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`load client exited ${code}: ${err}`));
-      try { resolve(JSON.parse(out.trim()) as LoadResult); } catch { reject(new Error(`bad load client output: ${out} ${err}`)); }
-    });
-  });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  return runJson<LoadResult>([process.execPath, ...argv], 'load client', args.duration + WARMUP_MS + 60_000);
 }
 
 const fmt = (v: number, d = 0): string => v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -169,8 +96,8 @@ interface Scenario {
 const hello = await buildHttpGuest('hello');
 const helloMin = await buildHttpGuest('hello-min');
 const SCENARIOS: Scenario[] = [
-  { name: 'hello', expected: 'hello from {path}\n', servers: [() => startWasinet(hello), () => startJco(hello), () => startNative('hello')] },
-  { name: 'minimal', expected: 'hello world\n', servers: [() => startWasinet(helloMin), () => startNative('min')] },
+  { name: 'hello', expected: 'hello from {path}\n', servers: [() => startWasinetServe(hello), () => startJco(hello), () => startNative('hello')] },
+  { name: 'minimal', expected: 'hello world\n', servers: [() => startWasinetServe(helloMin), () => startNative('min')] },
 ];
 
 interface Summary { server: string; rps: number; p50Ms: number; p99Ms: number; runs: LoadResult[] }
@@ -231,9 +158,6 @@ console.log('\n| ratio | value | target | |');
 console.log('|---|---:|---|---|');
 for (const c of checks) console.log(`| ${c.what} | ${fmt(c.value, 2)} | ${c.target} | ${c.target === '(info)' ? '' : c.pass ? 'met' : 'missed'} |`);
 
-const outDir = path.join(BENCH_DIR, 'results');
-fs.mkdirSync(outDir, { recursive: true });
-const file = path.join(outDir, `serve-${new Date().toISOString().replaceAll(':', '-').replace('.', '-')}.json`);
-fs.writeFileSync(file, JSON.stringify({ args, cpus: os.cpus().length, node: process.version, handlerAloneUs: alone, results, checks }, null, 2));
-console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
+const file = writeResults('serve', { args, cpus: os.cpus().length, node: process.version, handlerAloneUs: alone, results, checks });
+console.log(`\nwritten to ${file}`);
 if (args.strict && checks.some((c) => !c.pass)) process.exit(1);

@@ -59,6 +59,9 @@ export async function buildSockC(name: string): Promise<string> {
   });
 }
 
+/** The JS guests here (qjs-common.js is a module they share, not a guest). */
+export const SOCK_JS_GUESTS = ['tcp-client', 'tcp-server', 'udp-client'] as const;
+
 /** test/guests/p2-sock/NAME.js (which may import ./qjs-common.js), componentized with
  *  componentize-qjs --sync; returns its path. */
 export async function buildSockJs(name: string): Promise<string> {
