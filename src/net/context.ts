@@ -51,6 +51,13 @@ export class GuestContext {
     return allow;
   }
 
+  /** Reports something allowed that the host had no room for (audited, summed up by the checker). */
+  dropped(req: Request, reason: string): void {
+    try {
+      this.checker.dropped(req, reason);
+    } catch { /* an audit sink failing must not take the socket down */ }
+  }
+
   /** allows(), throwing EACCES on denial. */
   require(req: Request): void {
     if (!this.allows(req)) {
@@ -83,6 +90,7 @@ export class GuestContext {
 
   closeAll(): void {
     this.#closed = true;
+    try { this.checker.flush(); } catch { /* as in dropped() */ }
     for (const s of [...this.#live]) {
       try { s.close(); } catch { /* closing the rest matters more */ }
     }

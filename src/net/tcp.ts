@@ -433,6 +433,7 @@ export class TcpListenerImpl implements TcpListener {
       return;
     }
     if (this.#queue.length >= this.#cap) {
+      this.#ctx.dropped({ direction: 'accept', transport: 'tcp', address: policyAddress(peer), port }, `accept queue full (${this.#cap})`);
       socket.resetAndDestroy();
       return;
     }

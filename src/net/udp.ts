@@ -82,6 +82,7 @@ export class UdpSocketImpl implements UdpSocket {
     const cost = msg.length || 1; // empty datagrams still occupy the queue
     if (this.#queuedBytes + cost > this.#ctx.limits.maxBufferedBytes) {
       acct.datagramsDropped++;
+      this.#ctx.dropped({ direction: 'receive', transport: 'udp', address: from, port: rinfo.port }, `receive queue full (${this.#ctx.limits.maxBufferedBytes} bytes)`);
       return;
     }
     this.#queue.push({ data: msg, remote: fromNode(rinfo.address, rinfo.port, rinfo.family) });

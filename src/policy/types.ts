@@ -36,8 +36,13 @@ export interface AuditEvent {
   address?: string;
   port?: number;
   name?: string;
-  decision: 'allow' | 'deny';
+  /** `drop`: the policy had allowed it, but the host had no room for it (a full accept or receive
+   *  queue); `rule` then says which. */
+  decision: 'allow' | 'deny' | 'drop';
   rule: string;
+  /** For `drop`: how many were dropped since the previous line of the same kind (drops are summed up
+   *  to one line a second, so a flood cannot flood the log). */
+  count?: number;
 }
 
 export interface AuditSink {
@@ -51,4 +56,9 @@ export interface PolicyChecker {
   /** Pins `addresses` as answers for `name` for `ttlMs` (a later connect to one of them may be
    *  granted by a rule naming `name`). */
   pin(name: string, addresses: readonly string[], ttlMs: number): void;
+  /** Records that the core dropped what `req` describes, allowed but beyond a limit (`reason` says
+   *  which): nothing leaves the host unannounced. */
+  dropped(req: Request, reason: string): void;
+  /** Writes out whatever is held back (summed-up drops); called when the guest's network closes. */
+  flush(): void;
 }

@@ -16,4 +16,9 @@ export class FakeChecker implements PolicyChecker {
   pin(name: string, addresses: readonly string[], ttlMs: number): void {
     this.pins.push({ name, addresses: [...addresses], ttlMs });
   }
+  readonly drops: { req: Request; reason: string }[] = [];
+  dropped(req: Request, reason: string): void {
+    this.drops.push({ req: { ...req }, reason });
+  }
+  flush(): void {}
 }

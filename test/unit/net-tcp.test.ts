@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PolicyChecker, Request } from '../../src/policy/types.ts';
 import { FakeChecker } from '../support/fake-checker.ts';
-import { NetError, NetworkCore, type Limits, type TcpConnection, type TcpListener } from '../../src/net/index.ts';
+import { MIN_ACCEPT_QUEUE, NetError, NetworkCore, type Limits, type TcpConnection, type TcpListener } from '../../src/net/index.ts';
 import { SendBlocks } from '../../src/net/send-blocks.ts';
 
 
@@ -289,6 +289,30 @@ describe('tcp listen/accept', () => {
     assert.equal(l.accept(), null);
     assert.equal(core.accounting.connectionsRefused, 3);
     l.close();
+  });
+
+  it('a full accept queue resets further peers, and reports each drop to the checker', { timeout: 60_000 }, async () => {
+    const checker = new FakeChecker();
+    const core = makeCore(checker);
+    const l = await core.listenTcp({ address: '127.0.0.1', port: 0, family: 4 });
+    const clients: net.Socket[] = [];
+    try {
+      for (let i = 0; i < MIN_ACCEPT_QUEUE + 3; i++) {
+        const c = net.connect(l.localAddress.port, '127.0.0.1');
+        c.on('error', () => {});
+        clients.push(c);
+      }
+      await until(() => checker.drops.length === 3, 30_000);
+      assert.deepEqual(checker.drops.map((d) => [d.req.direction, d.req.transport, d.req.address, d.reason]),
+        Array(3).fill(['accept', 'tcp', '127.0.0.1', `accept queue full (${MIN_ACCEPT_QUEUE})`]));
+      assert.equal(checker.requests.filter((r) => r.direction === 'accept').length, MIN_ACCEPT_QUEUE + 3, 'every peer was judged first');
+      const conn = l.accept();
+      assert.ok(conn, 'the queued connections are still there');
+      conn.close();
+    } finally {
+      for (const c of clients) c.destroy();
+      l.close();
+    }
   });
 
   it('denied bind or listen: EACCES, no slot taken', async () => {

@@ -165,14 +165,17 @@ describe('udp policy and limits', () => {
     s.close();
   });
 
-  it('drops (and counts) datagrams beyond maxBufferedBytes', async () => {
-    const core = makeCore(new FakeChecker(), { maxBufferedBytes: 100 });
+  it('drops (counts and reports) datagrams beyond maxBufferedBytes', async () => {
+    const checker = new FakeChecker();
+    const core = makeCore(checker, { maxBufferedBytes: 100 });
     const s = await core.bindUdp({ address: '127.0.0.1', port: 0, family: 4 });
     const n = await nativeSocket('udp4', '127.0.0.1');
     for (let i = 0; i < 3; i++) n.send(Buffer.alloc(60, i), s.localAddress.port, '127.0.0.1');
     await until(() => core.accounting.datagramsIn + core.accounting.datagramsDropped === 3);
     assert.equal(core.accounting.datagramsIn, 1);
     assert.equal(core.accounting.datagramsDropped, 2);
+    assert.deepEqual(checker.drops.map((x) => [x.req.direction, x.req.transport, x.req.address, x.req.port, x.reason]),
+      Array(2).fill(['receive', 'udp', '127.0.0.1', n.address().port, 'receive queue full (100 bytes)']));
     const d = s.receive();
     assert.ok(d);
     assert.equal(d.data[0], 0);

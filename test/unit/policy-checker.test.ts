@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import {
   type Decision,
   type Request,
@@ -103,4 +103,36 @@ test('file audit: one parseable JSON line per decision, appended', () => {
     ],
   );
   for (const e of events) assert.ok(!Number.isNaN(Date.parse(e.time)));
+});
+
+test('drops: the first of a kind is written at once, the rest summed up once a second; flush() writes what is held', () => {
+  mock.timers.enable({ apis: ['setTimeout'], now: 0 });
+  try {
+    const audit = new MemoryAuditLog();
+    let now = 0;
+    const c = new Checker(policy(), { guest: 'g', audit, now: () => now });
+    const udp = (port: number): Request => ({ direction: 'receive', transport: 'udp', address: '127.0.0.1', port });
+    c.dropped(udp(1), 'receive queue full (100 bytes)');
+    c.dropped({ direction: 'accept', transport: 'tcp', address: '127.0.0.2', port: 9 }, 'accept queue full (1024)');
+    for (let i = 2; i <= 5; i++) c.dropped(udp(i), 'receive queue full (100 bytes)');
+    const brief = () => audit.events.map((e) => [e.op, e.port, e.decision, e.rule, e.count]);
+    assert.deepEqual(brief(), [
+      ['receive', 1, 'drop', 'receive queue full (100 bytes)', 1],
+      ['accept', 9, 'drop', 'accept queue full (1024)', 1],
+    ]);
+    now = 1000;
+    mock.timers.tick(1000);
+    // the four held back, as one line with the last one's address
+    assert.deepEqual(brief().slice(2), [['receive', 5, 'drop', 'receive queue full (100 bytes)', 4]]);
+    now = 1500;
+    c.dropped(udp(6), 'receive queue full (100 bytes)');
+    assert.equal(audit.events.length, 3, 'within a second of the last line: held');
+    c.flush();
+    assert.deepEqual(brief().slice(3), [['receive', 6, 'drop', 'receive queue full (100 bytes)', 1]]);
+    now = 5000;
+    c.dropped(udp(7), 'receive queue full (100 bytes)');
+    assert.deepEqual(brief().slice(4), [['receive', 7, 'drop', 'receive queue full (100 bytes)', 1]], 'a quiet second later: at once again');
+  } finally {
+    mock.timers.reset();
+  }
 });
