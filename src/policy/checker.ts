@@ -2,6 +2,7 @@
 // lets host-name rules apply to the addresses a lookup of that name returned.
 import { normalizeAddress, normalizeName } from './address.ts';
 import type { Policy } from './policy.ts';
+import { AuditSummary } from './audit-summary.ts';
 import type { AuditEvent, AuditSink, Decision, PolicyChecker, Request } from './types.ts';
 
 export interface CheckerOptions {
@@ -14,17 +15,6 @@ export interface CheckerOptions {
 }
 
 const NO_NAMES: readonly string[] = [];
-/** Drops of one kind are written at most once per this many ms (the first at once). */
-export const DROP_SUMMARY_MS = 1000;
-
-/** Drops of one kind (direction, transport, reason) not yet written, and when that kind last was. */
-interface DropTally {
-  reason: string;
-  last: number;
-  count: number;
-  req: Request;
-  timer: NodeJS.Timeout | undefined;
-}
 /** Sweep the whole pin table every this many pins, so names never connected to do not pile up. */
 const SWEEP_EVERY = 256;
 
@@ -37,7 +27,8 @@ export class Checker implements PolicyChecker {
   /** address → (name → expiry ms). */
   readonly #pins = new Map<string, Map<string, number>>();
   #pinsSinceSweep = 0;
-  readonly #drops = new Map<string, DropTally>();
+  /** Datagram decisions and drops, summed up (see audit-summary.ts). */
+  readonly #summary: AuditSummary | undefined;
 
   constructor(policy: Policy, opts: CheckerOptions) {
     this.policy = policy;
@@ -45,51 +36,34 @@ export class Checker implements PolicyChecker {
     this.#audit = opts.audit;
     this.#onDeny = opts.onDeny;
     this.#now = opts.now ?? Date.now;
+    this.#summary = opts.audit && new AuditSummary(opts.audit, this.#now);
   }
 
   check(req: Request): Decision {
     const d = this.policy.decide(req, this.#namesFor);
-    if (this.#audit !== undefined) this.#record(req, d.allow ? 'allow' : 'deny', d.rule, d.name);
+    if (this.#audit !== undefined) {
+      const event = this.#event(req, d.allow ? 'allow' : 'deny', d.rule, d.name);
+      // every UDP datagram is judged: those lines are summed up per peer, decision and rule
+      if (req.transport === 'udp' && (req.direction === 'send' || req.direction === 'receive')) {
+        this.#summary!.record(`${event.decision}|${req.direction}|${event.address}|${req.port}|${d.rule}`, event);
+      } else {
+        this.#audit.record(event);
+      }
+    }
     if (!d.allow) this.#onDeny?.(req, d);
     return d;
   }
 
-  /** The first drop of a kind is written at once; later ones within DROP_SUMMARY_MS are counted and
-   *  written as one line (with the last one's address) when that second is over. */
+  /** Drops are summed up per direction, transport and reason (the address is the latest one's). */
   dropped(req: Request, reason: string): void {
-    if (this.#audit === undefined) return;
-    const key = `${req.direction}/${req.transport ?? ''}/${reason}`;
-    const now = this.#now();
-    const tally = this.#drops.get(key);
-    if (tally === undefined || (tally.timer === undefined && now - tally.last >= DROP_SUMMARY_MS)) {
-      this.#drops.set(key, { reason, last: now, count: 0, req, timer: undefined });
-      this.#record(req, 'drop', reason, undefined, 1);
-      return;
-    }
-    tally.count++;
-    tally.req = req;
-    if (tally.timer === undefined) {
-      tally.timer = setTimeout(() => this.#writeDrops(tally), Math.max(0, tally.last + DROP_SUMMARY_MS - now));
-      tally.timer.unref();
-    }
+    this.#summary?.record(`drop|${req.direction}|${req.transport ?? ''}|${reason}`, this.#event(req, 'drop', reason, undefined));
   }
 
   flush(): void {
-    for (const tally of this.#drops.values()) {
-      clearTimeout(tally.timer);
-      this.#writeDrops(tally);
-    }
+    this.#summary?.flush();
   }
 
-  #writeDrops(tally: DropTally): void {
-    tally.timer = undefined;
-    if (tally.count === 0) return;
-    this.#record(tally.req, 'drop', tally.reason, undefined, tally.count);
-    tally.last = this.#now();
-    tally.count = 0;
-  }
-
-  #record(req: Request, decision: AuditEvent['decision'], rule: string, pinned: string | undefined, count?: number): void {
+  #event(req: Request, decision: AuditEvent['decision'], rule: string, pinned: string | undefined): AuditEvent {
     // Absent fields are left out rather than set to undefined, so events compare and print cleanly.
     const event: AuditEvent = { time: new Date(this.#now()).toISOString(), guest: this.guest, op: req.direction } as AuditEvent;
     if (req.transport !== undefined) event.transport = req.transport;
@@ -99,8 +73,7 @@ export class Checker implements PolicyChecker {
     if (name !== undefined) event.name = name;
     event.decision = decision;
     event.rule = rule;
-    if (count !== undefined) event.count = count;
-    this.#audit!.record(event);
+    return event;
   }
 
   pin(name: string, addresses: readonly string[], ttlMs: number): void {

@@ -40,8 +40,8 @@ export interface AuditEvent {
    *  queue); `rule` then says which. */
   decision: 'allow' | 'deny' | 'drop';
   rule: string;
-  /** For `drop`: how many were dropped since the previous line of the same kind (drops are summed up
-   *  to one line a second, so a flood cannot flood the log). */
+  /** On summed-up lines (UDP datagrams, drops): how many events of this kind the line stands for,
+   *  since the previous line of the kind (at most one a second; see policy/audit-summary.ts). */
   count?: number;
 }
 

@@ -74,7 +74,8 @@ test('memory audit: one event per decision with the deciding rule', () => {
       decision: 'allow',
       rule: '--allow-net=example.com:443',
     },
-    { time: '2025-01-02T03:04:05.000Z', guest: 'web-1', op: 'send', transport: 'udp', address: '8.8.8.8', port: 53, decision: 'deny', rule: 'default deny' },
+    // datagram lines are summed up (see the test below); the first of a kind stands for one
+    { time: '2025-01-02T03:04:05.000Z', guest: 'web-1', op: 'send', transport: 'udp', address: '8.8.8.8', port: 53, decision: 'deny', rule: 'default deny', count: 1 },
   ]);
 });
 
@@ -132,6 +133,35 @@ test('drops: the first of a kind is written at once, the rest summed up once a s
     now = 5000;
     c.dropped(udp(7), 'receive queue full (100 bytes)');
     assert.deepEqual(brief().slice(4), [['receive', 7, 'drop', 'receive queue full (100 bytes)', 1]], 'a quiet second later: at once again');
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('UDP datagram decisions are summed up per peer, decision and rule; other decisions are written one by one', () => {
+  mock.timers.enable({ apis: ['setTimeout'], now: 0 });
+  try {
+    const audit = new MemoryAuditLog();
+    let now = 0;
+    const p = new PolicyBuilder().flag('--allow-net', '127.0.0.1:53').build();
+    const c = new Checker(p, { guest: 'g', audit, now: () => now });
+    const dgram = (direction: 'send' | 'receive', address: string): Request => ({ direction, transport: 'udp', address, port: 53 });
+    for (let i = 0; i < 100; i++) {
+      assert.equal(c.check(dgram('send', '127.0.0.1')).allow, true);
+      assert.equal(c.check(dgram('receive', '127.0.0.1')).allow, true);
+      assert.equal(c.check(dgram('receive', '127.0.0.9')).allow, false, 'each datagram is still judged');
+      c.check({ direction: 'connect', transport: 'tcp', address: '127.0.0.1', port: 53 });
+    }
+    const brief = () => audit.events.map((e) => `${e.op} ${e.transport} ${e.address} ${e.decision} ${e.count ?? '-'}`);
+    assert.equal(audit.events.filter((e) => e.op === 'connect').length, 100, 'TCP decisions: one line each');
+    assert.deepEqual(brief().filter((l) => !l.startsWith('connect')), [
+      'send udp 127.0.0.1 allow 1', 'receive udp 127.0.0.1 allow 1', 'receive udp 127.0.0.9 deny 1',
+    ]);
+    now = 1000;
+    mock.timers.tick(1000);
+    assert.deepEqual(brief().filter((l) => !l.startsWith('connect')).slice(3).sort(), [
+      'receive udp 127.0.0.1 allow 99', 'receive udp 127.0.0.9 deny 99', 'send udp 127.0.0.1 allow 99',
+    ]);
   } finally {
     mock.timers.reset();
   }
