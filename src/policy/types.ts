@@ -57,8 +57,9 @@ export interface PolicyChecker {
    *  granted by a rule naming `name`). */
   pin(name: string, addresses: readonly string[], ttlMs: number): void;
   /** Records that the core dropped what `req` describes, allowed but beyond a limit (`reason` says
-   *  which): nothing leaves the host unannounced. */
+   *  which), so that nothing is dropped unrecorded. */
   dropped(req: Request, reason: string): void;
-  /** Writes out whatever is held back (summed-up drops); called when the guest's network closes. */
+  /** Writes out whatever is held back (summed-up datagram and drop counts); called when the guest's
+   *  network closes. */
   flush(): void;
 }
