@@ -1,4 +1,5 @@
 // `wasinet serve [flags] app.wasm`: serves HTTP with a wasi:http/incoming-handler component.
+import fs from 'node:fs';
 import path from 'node:path';
 import { helpText, intValue, parseArgs, secondsValue, UsageError, type FlagSpec } from './args.ts';
 import { formatAddress, parseListenAddress } from './listen.ts';
@@ -10,6 +11,8 @@ import type { Preopen } from '../wasi/p1/context.ts';
 export const SERVE_FLAGS: Record<string, FlagSpec> = {
   '--addr': { arity: 'required', value: 'ADDR', help: 'where to listen (default 127.0.0.1:8080; port 0: any free port)' },
   '--max-concurrent': { arity: 'required', value: 'N', help: `component instances handling requests at once (default ${defaultMaxConcurrent()} here); more requests queue` },
+  '--tls-cert': { arity: 'required', value: 'FILE', help: 'serve HTTPS (HTTP/2 and HTTP/1.1) with this PEM certificate chain; needs --tls-key' },
+  '--tls-key': { arity: 'required', value: 'FILE', help: 'the PEM private key of --tls-cert' },
   '--instance-per-request': { arity: 'none', help: 'a fresh component instance for every request' },
   '--request-timeout': { arity: 'required', value: 'SECONDS', help: `time a handler may take, body included (default ${DEFAULT_REQUEST_TIMEOUT_MS / 1000}; 0: no limit); past it the request gets a 504, or its connection is cut` },
   '--dir': { arity: 'required', value: 'HOST[::GUEST]', help: 'preopen a host directory (as GUEST, default the same path); repeatable' },
@@ -27,7 +30,8 @@ export const SERVE_USAGE = `usage: wasinet serve [flags] app.wasm
 
 Serves HTTP with a WASI 0.2 component that exports wasi:http/incoming-handler. The listening address
 is the operator's; what the guest does while handling requests is subject to the policy flags
-(deny by default). Prints "Serving HTTP on http://ADDR/" on stderr once listening. SIGINT or SIGTERM
+(deny by default). Prints "Serving HTTP on http://ADDR/" (with --tls-cert: "Serving HTTPS on
+https://ADDR/") on stderr once listening. SIGINT or SIGTERM
 stop accepting, let requests in flight finish and exit 0.
 
 flags:
@@ -53,6 +57,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   let requestTimeoutMs: number | undefined;
   let verbose = false;
   let cacheDir: string | undefined;
+  let tlsCert: string | undefined;
+  let tlsKey: string | undefined;
   for (const f of flags) {
     const v = f.value!;
     switch (f.name) {
@@ -78,8 +84,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
       case '--max-sockets': limits.maxSockets = intValue(f, 1, 1 << 20); break;
       case '--max-buffer': limits.maxBufferedBytes = intValue(f, 1024, 1 << 30); break;
       case '--cache-dir': cacheDir = path.resolve(v); break;
+      case '--tls-cert': tlsCert = v; break;
+      case '--tls-key': tlsKey = v; break;
       case '--verbose': verbose = true; break;
     }
+  }
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw new UsageError(tlsCert === undefined ? '--tls-key needs --tls-cert' : '--tls-cert needs --tls-key');
   }
   // The listening socket is the operator's: it is not the guest's to be granted or denied.
   const policy = policyFromFlags(flags, [], false);
@@ -88,6 +99,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   try {
     const server = await serve(appPath, {
       address,
+      tls: tlsCert !== undefined ? { cert: readPem(tlsCert, '--tls-cert'), key: readPem(tlsKey!, '--tls-key') } : undefined,
       policy,
       audit,
       limits,
@@ -101,7 +113,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       log: verbose ? say : undefined,
       warn: say,
     });
-    process.stderr.write(`Serving HTTP on http://${formatAddress(server.address)}/\n`);
+    process.stderr.write(`Serving ${server.scheme.toUpperCase()} on ${server.scheme}://${formatAddress(server.address)}/\n`);
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'));
       process.once('SIGTERM', () => resolve('SIGTERM'));
@@ -126,5 +138,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
     throw e;
   } finally {
     audit?.close();
+  }
+}
+
+/** A PEM file's contents; a file that cannot be read is an error naming the flag and the file. */
+function readPem(file: string, flag: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    throw new Error(`cannot read ${flag} file "${file}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }

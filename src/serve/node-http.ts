@@ -1,23 +1,26 @@
-// node:http requests and responses as wasi:http sees them: the request body as a BodyReader (paused
-// past its limit), the response as a ResponseWriter (head sent lazily, so that a body written and
-// finished at once goes out in one write with a content-length).
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// Node's requests and responses (node:http, or node:http2's compatibility API, which has the same
+// shape) as wasi:http sees them: the request body as a BodyReader (paused past its limit), the
+// response as a ResponseWriter (head sent lazily, so that a body written and finished at once goes
+// out in one write with a content-length).
 import { BodyReader, HttpError, type Field } from '../net/http-client.ts';
 import { fieldsFromRaw, FORBIDDEN_FIELDS } from '../wasi/p2/http/fields.ts';
 import { IncomingRequest, type RequestSource, type ResponseBody, type ResponseWriter } from '../wasi/p2/http/types.ts';
+import type { FrontRequest, FrontResponse } from './front.ts';
 
-/** The request as the guest's `incoming-request`; headers and body are read only if it asks. */
-export function incomingRequest(req: IncomingMessage, maxBufferedBytes: number): IncomingRequest {
-  return new IncomingRequest(req.method ?? 'GET', req.url, HTTP, req.headers.host, new NodeRequestSource(req, maxBufferedBytes));
+/** The request as the guest's `incoming-request`; headers and body are read only if it asks. The
+ *  authority is the Host header, or HTTP/2's `:authority`. */
+export function incomingRequest(req: FrontRequest, scheme: 'HTTP' | 'HTTPS', maxBufferedBytes: number): IncomingRequest {
+  const authority = req.headers.host ?? req.headers[':authority'];
+  return new IncomingRequest(req.method ?? 'GET', req.url, SCHEMES[scheme], typeof authority === 'string' ? authority : undefined, new NodeRequestSource(req, maxBufferedBytes));
 }
 
-const HTTP = Object.freeze({ tag: 'HTTP' as const });
+const SCHEMES = { HTTP: Object.freeze({ tag: 'HTTP' as const }), HTTPS: Object.freeze({ tag: 'HTTPS' as const }) };
 
 class NodeRequestSource implements RequestSource {
-  readonly #req: IncomingMessage;
+  readonly #req: FrontRequest;
   readonly #max: number;
 
-  constructor(req: IncomingMessage, max: number) {
+  constructor(req: FrontRequest, max: number) {
     this.#req = req;
     this.#max = max;
   }
@@ -47,7 +50,7 @@ const NO_BODY_STATUS = (s: number): boolean => s < 200 || s === 204 || s === 304
 
 /** Sends a guest's response on `res`. */
 export class NodeResponseWriter implements ResponseWriter {
-  readonly #res: ServerResponse;
+  readonly #res: FrontResponse;
   readonly #status: number;
   readonly #headers: readonly Field[];
   readonly #isHead: boolean;
@@ -56,7 +59,7 @@ export class NodeResponseWriter implements ResponseWriter {
   #ended = false;
   #draining = false;
 
-  constructor(res: ServerResponse, isHead: boolean, status: number, headers: readonly Field[], body: ResponseBody) {
+  constructor(res: FrontResponse, isHead: boolean, status: number, headers: readonly Field[], body: ResponseBody) {
     this.#res = res;
     this.#status = status;
     this.#headers = headers;
@@ -113,9 +116,13 @@ export class NodeResponseWriter implements ResponseWriter {
       this.#head(!hasLength && !bodyless && !trailers ? ['content-length', String(last?.length ?? 0)] : undefined);
     }
     if (trailers && trailers.length > 0) {
-      const flat: [string, string][] = [];
-      for (const [name, value] of trailers) flat.push([name, Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1')]);
-      res.addTrailers(flat);
+      // one field per name (as HTTP/2 needs): repeated names are joined into a list, as RFC 9110 allows
+      const fields: Record<string, string> = {};
+      for (const [name, value] of trailers) {
+        const v = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1');
+        fields[name] = name in fields ? `${fields[name]}, ${v}` : v;
+      }
+      res.addTrailers(fields);
     }
     if (last && last.length > 0) res.end(last);
     else res.end();

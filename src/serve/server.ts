@@ -1,10 +1,10 @@
-// `wasinet serve`: a node:http server whose requests are handled by a WASI 0.2 component exporting
-// wasi:http/incoming-handler. The listening address is the operator's; everything the guest does
-// while handling requests (outbound HTTP, sockets, lookups) goes through one network core under the
-// guest's policy, shared by every instance of the component.
+// `wasinet serve`: an HTTP server (front.ts: HTTP/1.1, or HTTPS with HTTP/2) whose requests are
+// handled by a WASI 0.2 component exporting wasi:http/incoming-handler. The listening address is
+// the operator's; everything the guest does while handling requests (outbound HTTP, sockets,
+// lookups) goes through one network core under the guest's policy, shared by every instance.
 import fs from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
+import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { NetworkCore } from '../net/core.ts';
 import { httpClientFor, HttpError, type Field, type HttpErrorCode } from '../net/http-client.ts';
@@ -21,11 +21,15 @@ import { checkImports } from '../wasi/p2/instance.ts';
 import { ResponseOutparam, type IncomingRequest, type ResponseBody, type ResponseTarget } from '../wasi/p2/http/types.ts';
 import { incomingRequest, NodeResponseWriter } from './node-http.ts';
 import { Deadlines } from './deadlines.ts';
+import { createFront, type FrontRequest, type FrontResponse, type TlsOptions } from './front.ts';
 import { InstancePool, type PoolInstance } from './pool.ts';
 
 export interface ServeOptions {
   /** Where to listen (the operator's choice: not subject to the guest's policy). */
   address: SocketAddress;
+  /** Serve HTTPS with this certificate and key: HTTP/2 and HTTP/1.1, offered by ALPN. Without it,
+   *  plain HTTP/1.1. */
+  tls?: TlsOptions;
   /** The guest's network policy. Deny everything when absent. */
   policy: Policy;
   audit?: AuditSink;
@@ -54,6 +58,8 @@ export interface ServeOptions {
 
 export interface Server {
   readonly address: SocketAddress;
+  /** `http` or `https`. */
+  readonly scheme: 'http' | 'https';
   readonly accounting: Readonly<Accounting>;
   /** Requests being handled or waiting for an instance. */
   readonly inFlight: number;
@@ -96,6 +102,7 @@ interface Exchange {
 export async function serve(wasm: Uint8Array | string, options: ServeOptions): Promise<Server> {
   const bytes = typeof wasm === 'string' ? new Uint8Array(await fs.readFile(wasm)) : wasm;
   if (binaryKind(bytes) !== 'component') throw new Error('wasinet serve runs WASI 0.2 components (this is a core module)');
+  if (options.tls) checkTls(options.tls);
   const guest = options.guest ?? (typeof wasm === 'string' ? wasm : 'guest');
   const log = options.log ?? (() => {});
   const warn = options.warn ?? log;
@@ -144,11 +151,11 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
   const done = (): void => {
     inFlight--;
     // while stopping, connections whose last response just went out are closed too
-    if (stopping) server.closeIdleConnections();
+    if (stopping) front.closeIdle();
     if (inFlight === 0 && idleResolve) idleResolve();
   };
 
-  const server = http.createServer({ keepAliveTimeout: 5_000, requestTimeout: 0 }, (req, res) => {
+  const front = createFront((req, res) => {
     // in flight until the handler has returned and the response has gone out (or failed)
     inFlight++;
     const exchange: Exchange = { writer: undefined, pending: 2 };
@@ -156,7 +163,6 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
       exchange.writer?.closed();
       if (--exchange.pending === 0) done();
     });
-    if (stopping) res.shouldKeepAlive = false;
     handleRequest(req, res, exchange).catch((err: unknown) => {
       log(`internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
       if (!res.headersSent) simpleResponse(res, 500, 'internal server error\n');
@@ -164,9 +170,10 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
     }).finally(() => {
       if (--exchange.pending === 0) done();
     });
-  });
+  }, options.tls);
+  const server = front.server;
 
-  async function handleRequest(req: http.IncomingMessage, res: http.ServerResponse, exchange: Exchange): Promise<void> {
+  async function handleRequest(req: FrontRequest, res: FrontResponse, exchange: Exchange): Promise<void> {
     let inst: Instance;
     try {
       inst = await pool.acquire();
@@ -212,7 +219,7 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
 
   /** Runs one request on one instance. A failure that left nothing sent and the request body
    *  untouched is retryable. */
-  async function runOnce(inst: Instance, req: http.IncomingMessage, res: http.ServerResponse, exchange: Exchange): Promise<Outcome> {
+  async function runOnce(inst: Instance, req: FrontRequest, res: FrontResponse, exchange: Exchange): Promise<Outcome> {
     inst.served++;
     let responded = false;
     let errorCode: HttpErrorCode | undefined;
@@ -230,7 +237,7 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
         errorCode = code;
       },
     };
-    const request = incomingRequest(req, BODY_BUFFER);
+    const request = incomingRequest(req, front.scheme, BODY_BUFFER);
     const out = new ResponseOutparam(target);
     try {
       const call = inst.handle(request, out);
@@ -258,7 +265,7 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
     return { kind: 'ok', retryable: false };
   }
 
-  function respondToFailure(outcome: Outcome, res: http.ServerResponse): void {
+  function respondToFailure(outcome: Outcome, res: FrontResponse): void {
     if (outcome.kind === 'ok') return;
     if (res.headersSent || res.destroyed) {
       res.destroy();
@@ -288,6 +295,7 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
   let closing: Promise<void> | null = null;
   return {
     address,
+    scheme: front.scheme === 'HTTPS' ? 'https' : 'http',
     get accounting() {
       return network.accounting;
     },
@@ -297,8 +305,7 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
     close(): Promise<void> {
       closing ??= (async () => {
         stopping = true;
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
+        const stopped = front.stop();
         if (inFlight > 0) await new Promise<void>((resolve) => { idleResolve = resolve; });
         await stopped;
         deadlines?.close();
@@ -311,12 +318,21 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
   };
 }
 
+/** A certificate and key that TLS cannot use are an error before anything starts. */
+function checkTls(t: TlsOptions): void {
+  try {
+    tls.createSecureContext({ cert: t.cert, key: t.key });
+  } catch (e) {
+    throw new Error(`unusable TLS certificate or key: ${describe(e)}`);
+  }
+}
+
 function describe(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);
 }
 
-function simpleResponse(res: http.ServerResponse, status: number, text: string): void {
+function simpleResponse(res: FrontResponse, status: number, text: string): void {
   if (res.headersSent || res.destroyed) return;
   const body = Buffer.from(text);
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length });

@@ -1,13 +1,9 @@
 // The wasi:http host objects and the core's HTTP client, driven directly (no guest): fields rules,
 // request validation, timeouts, policy, body queues and the response writer protocol.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { NetworkCore } from '../../src/net/core.ts';
 import { BodyReader, HttpClient, httpErrorOf, RequestBody, type OutboundResponse } from '../../src/net/http-client.ts';
@@ -20,6 +16,7 @@ import {
 } from '../../src/wasi/p2/http/types.ts';
 import { httpHost } from '../../src/wasi/p2/http/host.ts';
 import { P2Context } from '../../src/wasi/p2/context.ts';
+import { selfSigned } from '../support/tls.ts';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -335,24 +332,6 @@ describe('the HTTP client over the network core', () => {
     }
   });
 });
-
-/** A self-signed certificate for localhost / 127.0.0.1 (openssl), or null without openssl. */
-function selfSigned(): { key: string; cert: string } | null {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasinet-tls-'));
-  try {
-    const r = spawnSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ], { stdio: 'ignore' });
-    if (r.status !== 0) return null;
-    return { key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'), cert: fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8') };
-  } catch {
-    return null;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 describe('HTTPS through the network core', () => {
   const tls = selfSigned();

@@ -30,6 +30,8 @@ export const incomingHandler = {
     const response = new OutgoingResponse(Fields.fromList([
       ['content-type', contentType],
       ['x-request-method', encoder.encode(method.tag === 'other' ? method.val : method.tag)],
+      ['x-request-scheme', encoder.encode(request.scheme()?.tag ?? 'none')],
+      ['x-request-authority', encoder.encode(request.authority() ?? 'none')],
     ]));
     const outBody = response.body();
     ResponseOutparam.set(responseOut, { tag: 'ok', val: response });

@@ -115,7 +115,8 @@ export function fieldsFromRaw(raw: readonly string[], head: boolean): Field[] {
   const out: Field[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    if (head && FORBIDDEN_FIELDS.has(name)) continue;
+    // HTTP/2 pseudo-headers (`:path`, ...) are the request line, not fields
+    if (name.charCodeAt(0) === 0x3a || (head && FORBIDDEN_FIELDS.has(name))) continue;
     out.push([name, Buffer.from(raw[i + 1]!, 'latin1')]);
   }
   return out;
