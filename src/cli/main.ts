@@ -105,9 +105,10 @@ async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  // flags first: a flag that took the module as its value should be named, not the missing module
+  const cfg = configure(flags);
   const [modulePath, ...guestArgs] = positional;
   if (!modulePath) throw new UsageError('missing module: wasinet run [flags] module.wasm [args...]');
-  const cfg = configure(flags);
   // A --listen address is the operator's grant: it implies the matching listen grant.
   const policy = policyFromFlags(
     flags,

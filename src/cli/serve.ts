@@ -43,10 +43,6 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${SERVE_USAGE}\n`);
     return 0;
   }
-  const [appPath, ...extra] = positional;
-  if (!appPath) throw new UsageError('missing component: wasinet serve [flags] app.wasm');
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}" after the component`);
-
   let address = parseListenAddress('127.0.0.1:8080', '--addr');
   const env: Record<string, string> = {};
   const preopens: Preopen[] = [];
@@ -89,6 +85,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
       case '--verbose': verbose = true; break;
     }
   }
+  // after the flags: a flag that took the component as its value is named, not the missing component
+  const [appPath, ...extra] = positional;
+  if (!appPath) throw new UsageError('missing component: wasinet serve [flags] app.wasm');
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}" after the component`);
   if ((tlsCert === undefined) !== (tlsKey === undefined)) {
     throw new UsageError(tlsCert === undefined ? '--tls-key needs --tls-cert' : '--tls-cert needs --tls-key');
   }

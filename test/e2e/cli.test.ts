@@ -71,6 +71,8 @@ describe('usage errors exit 2 and quote the offending token', () => {
     ['an unterminated IPv6 bracket', () => ['run', '--allow-listen=[::1', probe], '[::1'],
     ['a bad rule in a list', () => ['run', '--deny-net=10.0.0.1,not a host!', probe], 'not a host!'],
     ['a non-number for --max-sockets', () => ['run', '--max-sockets', 'lots', probe], 'lots'],
+    ['a flag that took the module as its value', () => ['run', '--max-sockets', probe], '.wasm" for --max-sockets'],
+    ['serve: a flag that took the component as its value', () => ['serve', '--request-timeout', probe], '.wasm" for --request-timeout'],
     ['--env without "="', () => ['run', '--env', 'NOVALUE', probe], 'NOVALUE'],
     ['a missing policy file', () => ['run', '--policy', path.join(tmp, 'nope.json'), probe], 'nope.json'],
     ['invalid JSON in a policy file', () => ['run', '--policy', writeTmp('bad.json', '{"allow-net": ['), probe], 'bad.json'],
