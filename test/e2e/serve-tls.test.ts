@@ -84,7 +84,7 @@ describe('wasinet serve over TLS', { skip: !tls && 'openssl not available', time
     }
   });
 
-  test('HTTP/1.1 over TLS for clients that do not offer h2', async () => {
+  test('HTTP/1.1 over TLS for clients that do not offer h2; a trap over HTTP/2 fails only its stream', async () => {
     const { proc, port } = await startTls(hello);
     try {
       const reply = await new Promise<{ status: number; body: string; alpn: string | false | null }>((resolve, reject) => {
@@ -99,8 +99,12 @@ describe('wasinet serve over TLS', { skip: !tls && 'openssl not available', time
       assert.deepEqual(reply, { status: 200, body: 'hello from /one\n', alpn: 'http/1.1' });
       const h2 = http2.connect(`https://127.0.0.1:${port}`, { ca: tls!.cert });
       const r = await h2Request(h2, { ':path': '/two' });
-      h2.close();
       assert.equal(r.body.toString(), 'hello from /two\n');
+      // a trapping handler fails its own stream only: the session and the server go on
+      const trap = await h2Request(h2, { ':path': '/trap' });
+      assert.equal(trap.status, 500);
+      assert.equal((await h2Request(h2, { ':path': '/three' })).body.toString(), 'hello from /three\n');
+      h2.close();
     } finally {
       await proc.stop();
     }
