@@ -84,10 +84,11 @@ describe('C UDP components', () => {
     }
   });
 
-  it('a client from an ephemeral port (no bind grant needed): 200 datagrams up to 65000 bytes, each echo checked', { timeout: 60_000 }, async () => {
+  it('a client from an ephemeral port (no bind grant needed): 200 datagrams up to 65000 bytes, each echo checked; the audit sums them up', { timeout: 60_000 }, async () => {
     const echo = await udpEcho();
+    const audit = path.join(tmp, 'client.jsonl');
     try {
-      const res = await runToExit([`--allow-net=127.0.0.1:${echo.port}`, '--verbose', probe, 'client', '127.0.0.1', String(echo.port), '200'], { timeoutMs: 40_000 });
+      const res = await runToExit([`--allow-net=127.0.0.1:${echo.port}`, '--verbose', '--audit-log', audit, probe, 'client', '127.0.0.1', String(echo.port), '200'], { timeoutMs: 40_000 });
       assert.equal(res.code, 0, res.stdout + res.stderr);
       const m = res.stdout.match(/^ok 200 datagrams, (\d+) bytes$/m);
       assert.ok(m, res.stdout);
@@ -96,6 +97,14 @@ describe('C UDP components', () => {
       assert.equal(acct.datagramsOut, 200);
       assert.equal(acct.datagramsIn, 200);
       assert.equal(acct.bytesOut, Number(m[1]));
+      // every datagram was judged, but the log has a line a second per kind, each with its count
+      const log = readAudit(audit);
+      for (const op of ['send', 'receive']) {
+        const mine = log.filter((l) => l.op === op && l.transport === 'udp' && l.port === echo.port);
+        assert.ok(mine.length >= 1 && mine.length < 20, `${mine.length} ${op} lines for 200 datagrams`);
+        assert.ok(mine.every((l) => l.decision === 'allow' && l.rule === `--allow-net=127.0.0.1:${echo.port}`));
+        assert.equal(mine.reduce((n, l) => n + (l.count as number), 0), 200, `the ${op} counts add up to every datagram`);
+      }
     } finally {
       echo.close();
     }
