@@ -120,7 +120,7 @@ function tlsFront(handler: Handler, tls: TlsOptions): Front {
     if (stopping) session.close();
   });
   const closeIdle = (): void => {
-    for (const s of h1Sockets) if (!busy.has(s)) s.destroy();
+    for (const s of h1Sockets) if (!busy.has(s)) closeAfterFlush(s);
   };
   return {
     server,
@@ -134,4 +134,12 @@ function tlsFront(handler: Handler, tls: TlsOptions): Front {
     },
     closeIdle,
   };
+}
+
+/** Ends a connection whose last response may still be on its way out: destroyed once it is flushed. */
+function closeAfterFlush(s: net.Socket): void {
+  if (s.destroyed) return;
+  s.end();
+  if (s.writableFinished) s.destroy();
+  else s.once('finish', () => s.destroy());
 }

@@ -130,6 +130,45 @@ describe('wasinet serve over TLS', { skip: !tls && 'openssl not available', time
     }
   });
 
+  test('SIGTERM lets requests in flight on both protocols finish, whole, then exits 0', async () => {
+    const { proc, port } = await startTls(echo);
+    const session = http2.connect(`https://127.0.0.1:${port}`, { ca: tls!.cert });
+    try {
+      const body = Buffer.alloc(2 << 20, 0x62);
+      // HTTP/2: half the body before the signal, the rest after
+      const stream = session.request({ ':method': 'POST', ':path': '/h2' });
+      const h2Body: Buffer[] = [];
+      stream.on('data', (c: Buffer) => h2Body.push(c));
+      const h2Done = new Promise<void>((resolve, reject) => { stream.on('end', resolve); stream.on('error', reject); });
+      stream.write(body.subarray(0, 1 << 20));
+      // HTTP/1.1 over TLS, likewise
+      const h1Body: Buffer[] = [];
+      let h1End!: () => void;
+      const h1Done = new Promise<number>((resolve, reject) => {
+        const req = https.request(h1Options({ host: '127.0.0.1', port, method: 'POST', path: '/h1', ca: tls!.cert, agent: false }), (res) => {
+          res.on('data', (c: Buffer) => h1Body.push(c));
+          res.on('end', () => resolve(res.statusCode!));
+        });
+        req.on('error', reject);
+        req.write(body.subarray(0, 1 << 20));
+        h1End = () => req.end(body.subarray(1 << 20));
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      proc.child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+      stream.end(body.subarray(1 << 20));
+      h1End();
+      await h2Done;
+      assert.equal(await h1Done, 200);
+      assert.equal(Buffer.concat(h2Body).length, body.length, 'the HTTP/2 response came out whole');
+      assert.equal(Buffer.concat(h1Body).length, body.length, 'the HTTP/1.1 response came out whole');
+      const res = await proc.exit(20_000);
+      assert.equal(res.code, 0, res.stderr);
+    } finally {
+      session.destroy();
+    }
+  });
+
   test('flag and certificate errors', async () => {
     const noKey = await startCli(['serve', '--tls-cert', certFile, hello]).exit(20_000);
     assert.equal(noKey.code, 2);
