@@ -5,6 +5,7 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import type net from 'node:net';
+import tls from 'node:tls';
 
 /** What serve uses of a request: the part node:http's IncomingMessage and node:http2's
  *  Http2ServerRequest share. */
@@ -61,8 +62,17 @@ export interface Front {
 
 const KEEP_ALIVE_MS = 5_000;
 
-export function createFront(handler: Handler, tls?: TlsOptions): Front {
-  return tls ? tlsFront(handler, tls) : plainFront(handler);
+export function createFront(handler: Handler, tlsOptions?: TlsOptions): Front {
+  return tlsOptions ? tlsFront(handler, tlsOptions) : plainFront(handler);
+}
+
+/** Throws a clear error for a certificate and key TLS cannot use (called before anything starts). */
+export function checkTls(t: TlsOptions): void {
+  try {
+    tls.createSecureContext({ cert: t.cert, key: t.key });
+  } catch (e) {
+    throw new Error(`unusable TLS certificate or key: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 function plainFront(handler: Handler): Front {
@@ -86,33 +96,28 @@ function plainFront(handler: Handler): Front {
 
 /** HTTP/2 sessions are stopped with a GOAWAY (their open streams finish); HTTP/1.1 connections over
  *  TLS, which node:http2 does not track, are counted here by the requests they have in flight. */
-function tlsFront(handler: Handler, tls: TlsOptions): Front {
+function tlsFront(handler: Handler, t: TlsOptions): Front {
   const sessions = new Set<http2.ServerHttp2Session>();
-  const busy = new Map<net.Socket, number>(); // HTTP/1.1 sockets → requests in flight
+  /** Every HTTP/1.1 connection, with its requests in flight (0: idle). */
+  const h1 = new Map<net.Socket, number>();
   let stopping = false;
-  const server = http2.createSecureServer({ cert: tls.cert, key: tls.key, allowHTTP1: true }, (req, res) => {
+  const server = http2.createSecureServer({ cert: t.cert, key: t.key, allowHTTP1: true }, (req, res) => {
     if (req.httpVersionMajor === 1) {
       const res1 = res as unknown as http.ServerResponse;
       const socket = res1.socket!;
-      busy.set(socket, (busy.get(socket) ?? 0) + 1);
+      h1.set(socket, (h1.get(socket) ?? 0) + 1);
       if (stopping) res1.shouldKeepAlive = false;
       res1.once('close', () => {
-        const n = (busy.get(socket) ?? 1) - 1;
-        if (n > 0) busy.set(socket, n);
-        else busy.delete(socket);
+        if (h1.has(socket)) h1.set(socket, h1.get(socket)! - 1);
       });
     }
     handler(req, res);
   });
-  const h1Sockets = new Set<net.Socket>();
   server.on('secureConnection', (socket: net.Socket & { alpnProtocol?: string | false }) => {
     if (socket.alpnProtocol === 'h2') return;
-    h1Sockets.add(socket);
-    socket.once('close', () => {
-      h1Sockets.delete(socket);
-      busy.delete(socket);
-    });
-    socket.setTimeout(KEEP_ALIVE_MS, () => { if (!busy.has(socket)) socket.destroy(); });
+    h1.set(socket, 0);
+    socket.once('close', () => h1.delete(socket));
+    socket.setTimeout(KEEP_ALIVE_MS, () => { if (h1.get(socket) === 0) socket.destroy(); });
   });
   server.on('session', (session) => {
     sessions.add(session);
@@ -120,7 +125,7 @@ function tlsFront(handler: Handler, tls: TlsOptions): Front {
     if (stopping) session.close();
   });
   const closeIdle = (): void => {
-    for (const s of h1Sockets) if (!busy.has(s)) closeAfterFlush(s);
+    for (const [s, inFlight] of h1) if (inFlight === 0) closeAfterFlush(s);
   };
   return {
     server,

@@ -4,7 +4,6 @@
 // lookups) goes through one network core under the guest's policy, shared by every instance.
 import fs from 'node:fs/promises';
 import os from 'node:os';
-import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { NetworkCore } from '../net/core.ts';
 import { httpClientFor, HttpError, type Field, type HttpErrorCode } from '../net/http-client.ts';
@@ -21,7 +20,7 @@ import { checkImports } from '../wasi/p2/instance.ts';
 import { ResponseOutparam, type IncomingRequest, type ResponseBody, type ResponseTarget } from '../wasi/p2/http/types.ts';
 import { incomingRequest, NodeResponseWriter } from './node-http.ts';
 import { Deadlines } from './deadlines.ts';
-import { createFront, type FrontRequest, type FrontResponse, type TlsOptions } from './front.ts';
+import { checkTls, createFront, type FrontRequest, type FrontResponse, type TlsOptions } from './front.ts';
 import { InstancePool, type PoolInstance } from './pool.ts';
 
 export interface ServeOptions {
@@ -316,15 +315,6 @@ export async function serve(wasm: Uint8Array | string, options: ServeOptions): P
       return closing;
     },
   };
-}
-
-/** A certificate and key that TLS cannot use are an error before anything starts. */
-function checkTls(t: TlsOptions): void {
-  try {
-    tls.createSecureContext({ cert: t.cert, key: t.key });
-  } catch (e) {
-    throw new Error(`unusable TLS certificate or key: ${describe(e)}`);
-  }
 }
 
 function describe(e: unknown): string {
